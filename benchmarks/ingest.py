@@ -249,7 +249,8 @@ def _accept_metrics(session: Session, submission: Submission, parse: MetricsPars
     replaced = connection.execute(
         text(
             "insert into metric_value_changes (org_id, period, metric, old_value, new_value,"
-            " old_submission_id, submission_id) select m.org_id, m.period, m.metric, m.value, i.value, m.submission_id, :sub"
+            " old_submission_id, submission_id)"
+            " select m.org_id, m.period, m.metric, m.value, i.value, m.submission_id, :sub"
             " from metric_values m join incoming_values i on m.period = i.period and m.metric = i.metric"
             " where m.org_id = :org and m.value <> i.value"
         ),

@@ -88,11 +88,13 @@ def create_roles_sql() -> list[str]:
 
 def enable_rls_sql(table: str, *, nullable_org: bool = False) -> list[str]:
     """RLS on a tenant-owned table, enforced for its owner too; rows without an org are write-only."""
-    check = f"org_id is null or org_id = {_CURRENT_ORG}" if nullable_org else f"org_id = {_CURRENT_ORG}"
+    # rows without an organisation (account events such as a failed login) are not any tenant's data; they
+    # stay readable so that INSERT ... RETURNING works, and are only ever read filtered by their user
+    rule = f"org_id is null or org_id = {_CURRENT_ORG}" if nullable_org else f"org_id = {_CURRENT_ORG}"
     return [
         f"alter table {table} enable row level security",
         f"alter table {table} force row level security",
-        f"create policy tenant_isolation on {table} using (org_id = {_CURRENT_ORG}) with check ({check})",
+        f"create policy tenant_isolation on {table} using ({rule}) with check ({rule})",
     ]
 
 

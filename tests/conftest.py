@@ -11,9 +11,12 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 _TMP = Path(tempfile.mkdtemp(prefix="peerbench-tests-"))
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
@@ -64,7 +67,7 @@ def _app_url_from_admin(admin_url: str) -> str:
 @pytest.fixture(scope="session")
 def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     if request.config.getoption("--db") == "postgresql":
-        yield _prepare_postgres()
+        yield from _prepare_postgres()
     else:
         template = _TMP / "template.db"
         url = f"sqlite:///{template}"
@@ -72,24 +75,30 @@ def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
         yield Backend("sqlite", url, url)
 
 
-def _prepare_postgres() -> Backend:
+def _prepare_postgres() -> Iterator[Backend]:
+    """A database of this test session's own (parallel runs never collide), dropped at the end."""
+    name = f"peerbench_test_{os.getpid()}"
     engine = create_engine(PG_SUPERUSER_URL, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
-            connection.execute(text("drop schema if exists public cascade"))
-            connection.execute(text("create schema public"))
+            connection.execute(text(f"drop database if exists {name} with (force)"))
+            connection.execute(text(f"create database {name}"))
             exists = connection.scalar(text("select 1 from pg_roles where rolname = :r"), {"r": PG_APP_ROLE})
             if not exists:
                 connection.execute(text(f"create role {PG_APP_ROLE} login nosuperuser nobypassrls"))
-    except Exception as exc:  # pragma: no cover - infrastructure missing: fail loudly, never skip
+    except Exception as exc:  # infrastructure missing: fail loudly, never skip
         raise pytest.UsageError(
             f"PostgreSQL is not reachable at {PG_SUPERUSER_URL}: {exc}. Start it (scripts/test does) and retry."
         ) from exc
+    admin_url = PG_SUPERUSER_URL.rsplit("/", 1)[0] + f"/{name}"
+    app_url = _app_url_from_admin(admin_url)
+    upgrade(admin_url, app_url)
+    try:
+        yield Backend("postgresql", admin_url, app_url)
     finally:
+        with engine.connect() as connection:
+            connection.execute(text(f"drop database if exists {name} with (force)"))
         engine.dispose()
-    app_url = _app_url_from_admin(PG_SUPERUSER_URL)
-    upgrade(PG_SUPERUSER_URL, app_url)
-    return Backend("postgresql", PG_SUPERUSER_URL, app_url)
 
 
 @pytest.fixture
@@ -111,6 +120,19 @@ def database_url(backend: Backend, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def stored(database_url: str, backend: Backend) -> Iterator[Callable[[Any], list[Any]]]:
+    """Read what was stored, every row (the superuser on PostgreSQL: no RLS): `stored(select(AuditEvent))`."""
+    engine = create_engine(backend.admin_url if backend.is_postgres else database_url)
+
+    def read(statement: Any) -> list[Any]:
+        with Session(engine) as session:
+            return list(session.scalars(statement))
+
+    yield read
+    engine.dispose()
+
+
+@pytest.fixture
 def app_config(database_url: str, backend: Backend, tmp_path: Path) -> dict[str, object]:
     return {
         "database_url": database_url,
@@ -126,11 +148,20 @@ def app_config(database_url: str, backend: Backend, tmp_path: Path) -> dict[str,
 @pytest.fixture
 def app(app_config: dict[str, object]):
     app = create_app(app_config)
-    with app.app_context():
-        yield app
+    # no app context held around the test: each request pushes its own, so `g` (the signed-in user, the API
+    # token, the organisation) and the database session never carry over from one request to the next
+    yield app
     db.session.remove()
     if db.engine is not None:
         db.engine.dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing() -> Iterator[None]:
+    """Argon2id still, at a test cost: the production parameters take ~0.1 s a hash and the suite makes hundreds."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        yield
 
 
 @pytest.fixture
