@@ -9,7 +9,7 @@ from sqlalchemy import engine_from_config, pool
 
 from core.db import Base
 
-for module in ("tenants.models", "benchmarks.models"):
+for module in ("tenants.models", "benchmarks.models", "benchmarks.polls.models", "benchmarks.reports.models"):
     try:
         importlib.import_module(module)
     except ModuleNotFoundError as exc:  # a feature package without models yet
