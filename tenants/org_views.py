@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from core.clock import utcnow
 from core.db import db
-from core.errors import PeerbenchError
+from core.errors import Forbidden, PeerbenchError
 from tenants import accounts, audit, service, tokens
 from tenants.access import requires
 from tenants.dimensions import Industry, Region, SizeBand
@@ -81,8 +81,7 @@ def invite(org: Organisation) -> str | Response:
         return redirect(url_for("tenants.members", slug=org.slug))
     role = Role(form.role.data)
     if role is Role.OWNER and g.role is not Role.OWNER:
-        flash("Only an owner can invite another owner.", "error")
-        return redirect(url_for("tenants.members", slug=org.slug))
+        raise Forbidden("Only an owner can invite another owner.")  # a refusal: 403, audited
     try:
         issued = accounts.invite_member(db.session, org, current_user, form.email.data, role, now=utcnow())
     except PeerbenchError as error:
@@ -126,8 +125,7 @@ def clients(org: Organisation) -> str | Response:
     can_manage = Permission.MANAGE_CLIENTS in PERMISSIONS[g.role]
     if form.validate_on_submit():
         if not can_manage:
-            flash("Your role may not add client organisations.", "error")
-            return redirect(url_for("tenants.clients", slug=org.slug))
+            raise Forbidden("Your role may not add client organisations.")  # a refusal: 403, audited
         profile = service.OrgProfile(
             name=form.name.data,
             kind=OrgKind(form.kind.data),

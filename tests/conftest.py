@@ -110,7 +110,15 @@ def database_url(backend: Backend, tmp_path: Path) -> Iterator[str]:
             tables = connection.scalars(
                 text("select tablename from pg_tables where schemaname = 'public' and tablename <> 'alembic_version'")
             ).all()
-            connection.execute(text(f"truncate {', '.join(tables)} restart identity cascade"))
+            # delete, not truncate: TRUNCATE rewrites every table's files (~0.4 s a test), DELETE of a few rows
+            # is instant; replica mode skips the foreign-key triggers, so the order does not matter
+            connection.execute(text("set local session_replication_role = replica"))
+            for table in tables:
+                connection.execute(text(f'delete from "{table}"'))
+            connection.execute(text(
+                "select setval(c.oid, 1, false) from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+                " where c.relkind = 'S' and n.nspname = 'public'"
+            ))
         engine.dispose()
         yield backend.app_url
     else:
