@@ -167,3 +167,54 @@ class RecomputeRun(Base):
     organisations: Mapped[int] = mapped_column(default=0)
     cells: Mapped[int] = mapped_column(default=0)
     positions: Mapped[int] = mapped_column(default=0)
+
+
+class ProfileAnswer(TenantOwned, Base):
+    """The organisation's own answer to a profile question (answered once, editable, dated)."""
+
+    __tablename__ = "profile_answers"
+    __table_args__ = (UniqueConstraint("org_id", "question"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question: Mapped[str] = mapped_column(String(40))
+    answer: Mapped[str] = mapped_column(String(40))
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class ProfileDistribution(Base):
+    """How a cohort answered a profile question: organisations per answer (suppressed under 5 in all)."""
+
+    __tablename__ = "profile_distributions"
+    __table_args__ = (UniqueConstraint("cohort_key", "question", "answer"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_level: Mapped[str] = mapped_column(String(32))
+    cohort_key: Mapped[str] = mapped_column(String(80))
+    question: Mapped[str] = mapped_column(String(40))
+    answer: Mapped[str] = mapped_column(String(40))
+    suppressed: Mapped[bool]
+    organisations: Mapped[int | None]  # answering this answer; None when suppressed
+    respondents: Mapped[int | None]  # organisations of the cell that answered the question
+
+
+class XlaComparator(StrEnum):
+    AT_LEAST = ">="
+    AT_MOST = "<="
+
+
+class XlaTarget(TenantOwned, Base):
+    """An experience target the tenant tracks per period, e.g. NPS >= 30."""
+
+    __tablename__ = "xla_targets"
+    __table_args__ = (UniqueConstraint("org_id", "metric"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    metric: Mapped[str] = mapped_column(String(40))
+    comparator: Mapped[XlaComparator] = mapped_column(String(2))
+    target: Mapped[float] = mapped_column(Float)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def is_met(self, value: float) -> bool:
+        return value >= self.target if self.comparator == XlaComparator.AT_LEAST else value <= self.target

@@ -17,9 +17,10 @@ import polars as pl
 from sqlalchemy import Connection, text
 
 from benchmarks.catalogue import MIXES
+from benchmarks.cohorts import LEVELS, cohort_key_expr
 from benchmarks.experience import MIN_SURVEY_RESPONSES
 from benchmarks.models import RecomputeRun
-from benchmarks.statistics import cohort_positions, cohort_statistics
+from benchmarks.statistics import MIN_COHORT, cohort_positions, cohort_statistics
 from benchmarks.windows import Window, windows_for_periods
 from core.db import transaction
 
@@ -86,6 +87,7 @@ def recompute_benchmarks(*, now: datetime, windows: Iterable[Window] | None = No
         positions = cohort_positions(values, by=("metric", "window_code"))
         codes = [w.code for w in chosen]
         _replace(connection, codes, stats.with_columns(pl.lit(now).alias("computed_at")), positions)
+        _replace_profiles(connection, _profile_distributions(connection, orgs))
         run.finished_at = now
         run.windows = codes
         run.organisations = values.get_column("org_id").n_unique()
@@ -176,6 +178,39 @@ def _survey_window_values(counts: pl.DataFrame, months: pl.DataFrame) -> pl.Data
     )
     responses = responses.select("org_id", "window_code", pl.lit("survey_responses").alias("metric"), "value")
     return pl.concat([measures, responses])
+
+
+def _profile_distributions(connection: Connection, orgs: pl.DataFrame) -> pl.DataFrame:
+    """Organisations per profile answer in every cohort cell; a cell under 5 answering keeps no figure."""
+    answers = _read(
+        connection,
+        "select org_id, question, answer from profile_answers",
+        {"org_id": pl.Int64, "question": pl.String, "answer": pl.String},
+    ).join(orgs, on="org_id")
+    parts = []
+    for level in LEVELS:
+        keyed = answers.with_columns(cohort_key_expr(level).alias("cohort_key"))
+        counts = keyed.group_by("cohort_key", "question", "answer").agg(pl.len().alias("organisations"))
+        respondents = keyed.group_by("cohort_key", "question").agg(pl.len().alias("respondents"))
+        cells = counts.join(respondents, on=["cohort_key", "question"])
+        suppressed = pl.col("respondents") < MIN_COHORT
+        parts.append(
+            cells.select(
+                pl.lit(level.code).alias("cohort_level"),
+                "cohort_key",
+                "question",
+                pl.when(suppressed).then(pl.lit("*")).otherwise(pl.col("answer")).alias("answer"),
+                suppressed.alias("suppressed"),
+                pl.when(suppressed).then(None).otherwise(pl.col("organisations")).alias("organisations"),
+                pl.when(suppressed).then(None).otherwise(pl.col("respondents")).alias("respondents"),
+            ).unique(["cohort_key", "question", "answer"])
+        )
+    return pl.concat(parts) if parts else pl.DataFrame()
+
+
+def _replace_profiles(connection: Connection, distributions: pl.DataFrame) -> None:
+    connection.execute(text("delete from profile_distributions"))
+    _write(connection, "profile_distributions", distributions)
 
 
 def _read(connection: Connection, sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -1,0 +1,274 @@
+"""Survey result files: raw responses or aggregated counts, validated whole and stored as counts only.
+
+Raw: `period,question,answer[,channel][,segment]` (one row per answer). Aggregated:
+`period,question,answer,count[,channel][,segment]`. Raw answers are reduced to counts on upload: nothing
+that identifies a respondent is stored. Row numbers follow benchmarks.readers (header = row 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from benchmarks.catalogue import QUESTIONS, QuestionKind
+from benchmarks.metric_validation import MAX_ERRORS, PERIOD_PATTERN
+from benchmarks.models import Submission, SubmissionStatus
+from benchmarks.readers import ROW, ReadResult, RowError, cell_column, read_table, table_from_records
+
+KEY = ("period", "question", "answer", "channel", "segment")
+_OPTIONAL = ("channel", "segment")
+_COUNTS_SCHEMA = {
+    "period": pl.String,
+    "question": pl.String,
+    "answer": pl.String,
+    "channel": pl.String,
+    "segment": pl.String,
+    "count": pl.Int64,
+}
+_ALLOWED = pl.DataFrame(
+    [(q.code, answer) for q in QUESTIONS for answer in q.answers],
+    schema={"question": pl.String, "answer": pl.String},
+    orient="row",
+)
+_SCALES = {q.code for q in QUESTIONS if q.kind is QuestionKind.SCALE}
+_ERROR_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
+
+
+@dataclass(frozen=True)
+class SurveyParse:
+    ok: bool
+    errors: list[RowError]
+    error_count: int
+    rows: int  # data rows read
+    values: pl.DataFrame  # KEY columns + count, aggregated; empty unless ok
+    aggregated: bool = False
+
+
+def validate_survey_file(
+    path: str | Path, filename: str, *, today: date, progress: Callable[[float], None] | None = None
+) -> SurveyParse:
+    """Read and validate a survey file; progress runs from 0 to 1."""
+    report = progress or (lambda _fraction: None)
+    parse = _validate(read_table(path, filename, progress=lambda f: report(0.7 * f)), today)
+    report(1.0)
+    return parse
+
+
+def validate_survey_records(records: list[dict[str, Any]], *, today: date) -> SurveyParse:
+    return _validate(table_from_records(records), today)
+
+
+def _rejected(errors: list[RowError], rows: int, count: int | None = None) -> SurveyParse:
+    errors = sorted(errors, key=lambda e: (e.row is not None, e.row or 0, e.column or "", e.reason))
+    return SurveyParse(
+        False, errors[:MAX_ERRORS], count or len(errors), rows, pl.DataFrame(schema=_COUNTS_SCHEMA)
+    )
+
+
+def _validate(result: ReadResult, today: date) -> SurveyParse:
+    if result.table is None:
+        return _rejected(list(result.errors), rows=0)
+    table = result.table
+    names = [h.strip().lower() for h in table.header]
+    header_errors = _header_errors(names)
+    if header_errors:
+        return _rejected([*header_errors, *result.errors], table.cells.height)
+    if table.cells.height == 0:
+        return _rejected([RowError(None, None, None, "file is empty: no data rows")], 0)
+    aggregated = "count" in names
+    columns = {name: position for position, name in enumerate(names)}
+    frame = table.cells.select(
+        pl.col(ROW).cast(pl.Int64).alias("row"),
+        *[_cell(columns, name) for name in (*KEY, "count")],
+    ).with_columns(
+        pl.col("question").str.strip_chars().str.to_lowercase(),
+        pl.col("channel").str.strip_chars().fill_null(""),
+        pl.col("segment").str.strip_chars().fill_null(""),
+        _normalised_answer().alias("answer"),
+    )
+    errors = pl.concat(
+        [
+            _period_errors(frame, today),
+            _question_errors(frame),
+            _answer_errors(frame),
+            *([_count_errors(frame), _duplicate_errors(frame)] if aggregated else []),
+            _length_errors(frame),
+        ]
+    )
+    found = [
+        *result.errors,
+        *(RowError(**row) for row in errors.sort("row").head(MAX_ERRORS).iter_rows(named=True)),
+    ]
+    if found:
+        return _rejected(found, table.cells.height, errors.height + len(result.errors))
+    counts = pl.col("count").str.strip_chars().cast(pl.Int64) if aggregated else pl.lit(1, pl.Int64)
+    values = (
+        frame.with_columns(pl.col("period").str.strip_chars(), counts.alias("count"))
+        .group_by(KEY)
+        .agg(pl.col("count").sum())
+        .filter(pl.col("count") > 0)
+        .sort(KEY)
+    )
+    return SurveyParse(True, [], 0, table.cells.height, values, aggregated)
+
+
+def _cell(columns: dict[str, int], name: str) -> pl.Expr:
+    if name in columns:
+        return pl.col(cell_column(columns[name])).alias(name)
+    return pl.lit(None, pl.String).alias(name)
+
+
+def _normalised_answer() -> pl.Expr:
+    """Choice answers lower-cased; scale answers as plain integers ("9", "9.0" and " 09" all mean 9)."""
+    raw = pl.col("answer").str.strip_chars()
+    number = raw.cast(pl.Float64, strict=False)
+    integral = number.is_not_null() & (number == number.floor())
+    as_int = number.cast(pl.Int64, strict=False).cast(pl.String)
+    return (
+        pl.when(pl.col("question").is_in(list(_SCALES)) & integral)
+        .then(as_int)
+        .otherwise(raw.str.to_lowercase())
+    )
+
+
+def _header_errors(names: list[str]) -> list[RowError]:
+    required = ("period", "question", "answer")
+    if not all(name in names for name in required):
+        shown = ",".join(names)[:200]
+        return [
+            RowError(
+                1,
+                None,
+                shown,
+                "first line is not a survey header: expected "
+                "period,question,answer[,channel][,segment] or period,question,answer,count",
+            )
+        ]
+    errors = []
+    for name in names:
+        if name and names.count(name) > 1:
+            errors.append(RowError(1, name, name, "column appears more than once in the header"))
+        elif name and name not in (*KEY, "count"):
+            errors.append(
+                RowError(
+                    1, name, name, "unexpected column: use period, question, answer, count, channel, segment"
+                )
+            )
+    return sorted(set(errors), key=lambda e: e.column or "")
+
+
+def _errors(frame: pl.DataFrame, condition: pl.Expr, column: str, reason: pl.Expr | str) -> pl.DataFrame:
+    return frame.filter(condition).select(
+        pl.col("row"),
+        pl.lit(column).alias("column"),
+        pl.col(column).cast(pl.String).alias("value"),
+        (pl.lit(reason) if isinstance(reason, str) else reason).alias("reason"),
+    )
+
+
+def _period_errors(frame: pl.DataFrame, today: date) -> pl.DataFrame:
+    period = pl.col("period").str.strip_chars()
+    bad = period.is_null() | ~period.str.contains(PERIOD_PATTERN)
+    current = f"{today.year:04d}-{today.month:02d}"
+    return pl.concat(
+        [
+            _errors(frame, bad, "period", "bad period: use YYYY-MM"),
+            _errors(frame, ~bad & (period > current), "period", f"future period: after {current}"),
+        ]
+    )
+
+
+def _question_errors(frame: pl.DataFrame) -> pl.DataFrame:
+    unknown = pl.col("question").is_null() | ~pl.col("question").is_in([q.code for q in QUESTIONS])
+    return _errors(frame, unknown, "question", "unknown question code")
+
+
+def _answer_errors(frame: pl.DataFrame) -> pl.DataFrame:
+    known = frame.filter(pl.col("question").is_in([q.code for q in QUESTIONS]))
+    invalid = known.join(_ALLOWED, on=["question", "answer"], how="anti")
+    ranges = {
+        q.code: (
+            f"a whole number from {q.low} to {q.high}"
+            if q.kind is QuestionKind.SCALE
+            else "one of " + ", ".join(q.options)
+        )
+        for q in QUESTIONS
+    }
+    reason = pl.lit("answer outside the question's scale: expected ") + pl.col("question").replace_strict(
+        ranges, return_dtype=pl.String
+    )
+    return _errors(invalid, pl.lit(True), "answer", reason)
+
+
+def _count_errors(frame: pl.DataFrame) -> pl.DataFrame:
+    raw = pl.col("count").str.strip_chars()
+    whole = raw.cast(pl.Int64, strict=False)
+    return pl.concat(
+        [
+            _errors(frame, raw.is_null() | (raw == ""), "count", "missing count"),
+            _errors(frame, (raw != "") & whole.is_null(), "count", "count must be a whole number"),
+            _errors(frame, whole < 0, "count", "count must not be negative"),
+        ]
+    )
+
+
+def _duplicate_errors(frame: pl.DataFrame) -> pl.DataFrame:
+    keyed = frame.with_columns(
+        pl.col("period").str.strip_chars(), pl.col("row").min().over(KEY).alias("first")
+    )
+    return _errors(
+        keyed,
+        pl.col("row") != pl.col("first"),
+        "answer",
+        pl.lit("duplicate key: the same period, question, answer, channel and segment as row ")
+        + pl.col("first").cast(pl.String),
+    )
+
+
+def _length_errors(frame: pl.DataFrame) -> pl.DataFrame:
+    return pl.concat(
+        [
+            _errors(frame, pl.col("channel").str.len_chars() > 40, "channel", "longer than 40 characters"),
+            _errors(frame, pl.col("segment").str.len_chars() > 60, "segment", "longer than 60 characters"),
+        ]
+    ).cast(_ERROR_SCHEMA)
+
+
+def store_survey_counts(session: Session, submission: Submission, parse: SurveyParse, now: datetime) -> None:
+    """Replace the organisation's counts of every period and question in the file with the new ones."""
+    values = parse.values
+    connection = session.connection()
+    pairs = values.select("period", "question").unique().rows()
+    replaced = 0
+    for period, question in pairs:
+        replaced += connection.execute(
+            text(
+                "delete from survey_counts where org_id = :org and period = :period and question = :question"
+            ),
+            {"org": submission.org_id, "period": period, "question": question},
+        ).rowcount
+    rows = [{"org": submission.org_id, "sub": submission.id, **row} for row in values.iter_rows(named=True)]
+    connection.execute(
+        text(
+            "insert into survey_counts"
+            " (org_id, period, question, answer, channel, segment, count, submission_id)"
+            " values (:org, :period, :question, :answer, :channel, :segment, :count, :sub)"
+        ),
+        rows,
+    )
+    submission.status = SubmissionStatus.ACCEPTED
+    submission.rows_total = parse.rows
+    submission.values_added = len(rows)
+    submission.values_replaced = max(replaced, 0)
+    submission.progress = 1.0
+    submission.finished_at = now
+    periods = values.get_column("period")
+    submission.first_period, submission.last_period = periods.min(), periods.max()
+    submission.errors = []
