@@ -244,11 +244,23 @@ def _write(connection: Connection, table: str, frame: pl.DataFrame) -> None:
         return
     columns = frame.columns
     if connection.dialect.name == "postgresql":
+        # COPY cannot load a table under row-level security: stage the rows, then one INSERT ... SELECT
+        names = ", ".join(columns)
+        staging = f"staging_{table}"
+        connection.execute(
+            text(
+                f"create temporary table {staging} on commit drop as select {names} from {table} where false"
+            )
+        )
         raw = connection.connection.driver_connection
-        sql = f"copy {table} ({', '.join(columns)}) from stdin with (format csv)"
-        with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"copy {staging} ({names}) from stdin with (format csv)") as copy,
+        ):
             for chunk in frame.iter_slices(200_000):
                 copy.write(chunk.write_csv(include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.f%z"))
+        connection.execute(text(f"insert into {table} ({names}) select {names} from {staging}"))
+        connection.execute(text(f"drop table {staging}"))
         return
     placeholders = ", ".join("?" for _ in columns)
     rows = frame.with_columns(
