@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import jobs
 from core.db import db
@@ -82,6 +83,10 @@ def _configure(app: Flask, settings: Settings) -> None:
             "info": {"description": "Peer benchmarks for IT service desks. See docs/api.md."},
         },
     )
+    if settings.proxy_hops:
+        # behind N reverse proxies: trust their X-Forwarded-For/Proto/Host so per-IP limits and audit see clients
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     if not app.debug:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("alembic").setLevel(logging.WARNING)

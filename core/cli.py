@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
+from werkzeug.serving import run_simple
 
 from core.app import create_app, settings_of
 from core.errors import NotMigrated
@@ -75,7 +76,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     if no_serve:
         return
     click.secho(f"\nPeerbench is running on http://{host}:{port}/  (Ctrl+C to stop)\n", bold=True)
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # app.run() is ignored inside Flask's own CLI, so serve with werkzeug directly
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 main.add_command(db_group)

@@ -40,6 +40,7 @@ class Settings:
     stripe_api_base: str | None = None
     billing_grace_days: int = 14
     base_url: str = "http://127.0.0.1:5000"
+    proxy_hops: int = 0  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -105,4 +106,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         stripe_api_base=env.get("STRIPE_API_BASE") or None,
         billing_grace_days=_int(env.get("BILLING_GRACE_DAYS"), 14),
         base_url=(env.get("BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        proxy_hops=_int(env.get("PROXY_HOPS"), 0),
     )

@@ -27,7 +27,7 @@ from tenants.schemas import (
 
 blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Peerbench API v1")
 
-_PUBLIC_ENDPOINTS = {"api.health"}
+_PUBLIC_ENDPOINTS = {"api.Health"}  # MethodView endpoints are named for the class
 
 
 @blp.before_request

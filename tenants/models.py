@@ -10,7 +10,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.clock import utcnow
-from core.db import Base
+from core.db import Base, enum_column
 from tenants.dimensions import Industry, Region, SizeBand
 from tenants.roles import Role
 
@@ -30,10 +30,10 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     slug: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[OrgKind] = mapped_column(String(20))
-    industry: Mapped[Industry] = mapped_column(String(40))
-    size_band: Mapped[SizeBand] = mapped_column(String(4))
-    region: Mapped[Region] = mapped_column(String(8))
+    kind: Mapped[OrgKind] = mapped_column(enum_column(OrgKind, 20))
+    industry: Mapped[Industry] = mapped_column(enum_column(Industry, 40))
+    size_band: Mapped[SizeBand] = mapped_column(enum_column(SizeBand, 4))
+    region: Mapped[Region] = mapped_column(enum_column(Region, 8))
     managed_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="SET NULL"), index=True
     )
@@ -93,7 +93,7 @@ class Membership(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-    role: Mapped[Role] = mapped_column(String(10))
+    role: Mapped[Role] = mapped_column(enum_column(Role, 10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="memberships")
@@ -119,7 +119,7 @@ class Invitation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(254))
-    role: Mapped[Role] = mapped_column(String(10))
+    role: Mapped[Role] = mapped_column(enum_column(Role, 10))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
