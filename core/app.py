@@ -84,7 +84,7 @@ def _configure(app: Flask, settings: Settings) -> None:
         },
     )
     if settings.proxy_hops:
-        # behind N reverse proxies: trust their X-Forwarded-For/Proto/Host so per-IP limits and audit see clients
+        # behind N reverse proxies: trust their X-Forwarded-* so per-IP limits and the audit see clients
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     if not app.debug:
