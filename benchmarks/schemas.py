@@ -48,7 +48,7 @@ class MetricSchema(Schema):
     mix = fields.String(allow_none=True)
 
 
-class QuestionSchema(Schema):
+class CatalogueQuestionSchema(Schema):
     code = fields.String()
     text = fields.String()
     kind = fields.String()
@@ -58,7 +58,7 @@ class QuestionSchema(Schema):
 
 class CatalogueSchema(Schema):
     metrics = fields.List(fields.Nested(MetricSchema))
-    questions = fields.List(fields.Nested(QuestionSchema))
+    questions = fields.List(fields.Nested(CatalogueQuestionSchema))
 
 
 class RowErrorSchema(Schema):

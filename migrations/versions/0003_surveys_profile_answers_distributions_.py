@@ -71,6 +71,7 @@ def upgrade() -> None:
         statements = [*schema.enable_rls_sql("profile_answers"), *schema.enable_rls_sql("xla_targets")]
         statements += schema.recompute_read_sql("profile_answers")
         statements.append(f"grant select, insert, delete on profile_distributions to {RECOMPUTE_ROLE}")
+        statements.append(f"grant usage, select on all sequences in schema public to {RECOMPUTE_ROLE}")
         for statement in statements:
             op.execute(statement)
 
