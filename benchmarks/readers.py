@@ -30,7 +30,7 @@ import csv
 import json
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
@@ -46,6 +46,7 @@ MAX_XLSX_MEMBERS = 1_000
 MAX_HEADER_BYTES = 64 * 1024
 
 ROW = "row"  # the column of Table.cells holding each row's number
+LINES = "lines"  # with distinct=True: how many rows held this line
 Progress = Callable[[float], None]
 
 _CHUNK = 1024 * 1024
@@ -76,6 +77,9 @@ class Table:
     cells: pl.DataFrame  # columns: ROW (UInt32), then cell_column(0), cell_column(1), ...
     decimal_comma: bool = False  # a semicolon CSV: "12,5" means 12.5
     kind: str | None = None  # the "kind" of a JSON {"kind": ..., "records": [...]} envelope
+    # read with distinct=True: cells holds each distinct line once (ROW = its first row, LINES = how many),
+    # and `lines()` streams every line again (ROW and cells) to find the rows of the lines that were wrong
+    lines: Callable[[], pl.LazyFrame] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +95,14 @@ def cell_column(position: int) -> str:
     return f"c{position}"
 
 
-def read_table(path: str | Path, filename: str, *, progress: Progress | None = None) -> ReadResult:
-    """Read the file, its format detected from its first bytes and then its name; never raises on content."""
+def read_table(
+    path: str | Path, filename: str, *, progress: Progress | None = None, distinct: bool = False
+) -> ReadResult:
+    """Read the file, its format detected from its first bytes and then its name; never raises on content.
+
+    `distinct=True` returns each distinct line once, its ROW cell holding the list of rows it stood on: a CSV
+    of many repeated lines (raw survey answers) is then grouped while it is streamed, never held whole.
+    """
     path = Path(path)
     report = progress or (lambda _fraction: None)
     with path.open("rb") as f:
@@ -102,7 +112,7 @@ def read_table(path: str | Path, filename: str, *, progress: Progress | None = N
     if not stripped:
         return _fail("file is empty")
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        result = _read_xlsx(path, report)
+        result = _grouped(_read_xlsx(path, report), distinct)
     elif head.startswith(b"\xd0\xcf\x11\xe0"):
         return _fail("legacy .xls workbooks are not supported: save the sheet as .xlsx or CSV UTF-8")
     elif suffix in (".xlsx", ".xlsm"):
@@ -110,9 +120,9 @@ def read_table(path: str | Path, filename: str, *, progress: Progress | None = N
     elif b"\x00" in head:
         return _fail("file is binary, not CSV, XLSX or JSON")
     elif stripped[:1] in (b"[", b"{") or suffix == ".json":
-        result = _read_json(path)
+        result = _grouped(_read_json(path), distinct)
     else:
-        result = _read_csv(path, report)
+        result = _read_csv(path, report, distinct)
     report(1.0)
     return result
 
@@ -150,7 +160,7 @@ def _schema(width: int) -> dict[str, type[pl.DataType]]:
 
 def _drop_blank(cells: pl.DataFrame) -> pl.DataFrame:
     """Remove rows whose every cell is missing or whitespace; a table without such rows is returned as is."""
-    columns = [c for c in cells.columns if c != ROW]
+    columns = [c for c in cells.columns if c not in (ROW, LINES)]
     if not columns:
         return cells.clear()
     blank = cells.select(pl.all_horizontal(is_blank(c) for c in columns)).to_series()
@@ -165,7 +175,19 @@ def is_blank(column: str) -> pl.Expr:
 # CSV
 
 
-def _read_csv(path: Path, report: Progress) -> ReadResult:
+def _grouped(result: ReadResult, distinct: bool) -> ReadResult:
+    if not distinct or result.table is None:
+        return result
+    table = result.table
+    columns = [c for c in table.cells.columns if c != ROW]
+    cells = table.cells.group_by(columns, maintain_order=True).agg(pl.col(ROW).min(), pl.len().alias(LINES))
+    everything = table.cells
+    return ReadResult(
+        replace(table, cells=cells.select(ROW, LINES, *columns), lines=everything.lazy), result.errors
+    )
+
+
+def _read_csv(path: Path, report: Progress, distinct: bool = False) -> ReadResult:
     problem = _scan_text(path, report)
     if problem is not None:
         return ReadResult(None, (problem,))
@@ -183,31 +205,41 @@ def _read_csv(path: Path, report: Progress) -> ReadResult:
     # One column more than the header catches rows with extra cells; later ones are truncated.
     schema = {cell_column(i): pl.String for i in range(width + 1)}
     try:
-        cells = (
-            pl.scan_csv(
-                path,
-                has_header=False,
-                skip_rows=1,
-                separator=delimiter,
-                schema=schema,
-                truncate_ragged_lines=True,
-                missing_columns="insert",
-            )
-            .with_row_index(ROW, offset=2)
-            .collect()
-        )
+        cells = pl.scan_csv(
+            path,
+            has_header=False,
+            skip_rows=1,
+            separator=delimiter,
+            schema=schema,
+            truncate_ragged_lines=True,
+            missing_columns="insert",
+        ).with_row_index(ROW, offset=2)
+        lines = cells
+        if distinct:
+            # min and count stream in bounded memory (a list of rows per line would hold the whole file)
+            cells = cells.group_by(list(schema)).agg(pl.col(ROW).min(), pl.len().alias(LINES))
+            cells = cells.select(ROW, LINES, *schema)
+        cells = cells.collect(engine="streaming")
     except pl.exceptions.PolarsError as exc:
         return _fail(f"CSV could not be parsed: {str(exc).splitlines()[0]}")
     extra = cell_column(width)
     errors: tuple[RowError, ...] = ()
     if cells.get_column(extra).null_count() < cells.height:
-        overfull = cells.filter(~is_blank(extra)).head(1_000).select(ROW, extra)
+        source = lines if distinct else cells.lazy()
+        overfull = source.filter(~is_blank(extra)).select(ROW, extra).sort(ROW).head(1_000).collect()
         errors = tuple(
             RowError(row, None, value, f"row has more cells than the header's {width}")
             for row, value in overfull.iter_rows()
         )
     cells = _drop_blank(cells.drop(extra))
-    return ReadResult(Table(FileFormat.CSV, header, cells, decimal_comma=delimiter == ";"), errors)
+    table = Table(
+        FileFormat.CSV,
+        header,
+        cells,
+        decimal_comma=delimiter == ";",
+        lines=(lambda: lines.drop(extra)) if distinct else None,
+    )
+    return ReadResult(table, errors)
 
 
 def _scan_text(path: Path, report: Progress) -> RowError | None:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from benchmarks.catalogue import QUESTIONS, QuestionKind
 from benchmarks.metric_validation import MAX_ERRORS, PERIOD_PATTERN
 from benchmarks.models import Submission, SubmissionStatus
-from benchmarks.readers import ROW, ReadResult, RowError, cell_column, read_table, table_from_records
+from benchmarks.readers import LINES, ROW, ReadResult, RowError, cell_column, read_table, table_from_records
 
 KEY = ("period", "question", "answer", "channel", "segment")
 _OPTIONAL = ("channel", "segment")
@@ -38,7 +38,6 @@ _ALLOWED = pl.DataFrame(
     orient="row",
 )
 _SCALES = {q.code for q in QUESTIONS if q.kind is QuestionKind.SCALE}
-_ERROR_SCHEMA = {"row": pl.Int64, "column": pl.String, "value": pl.String, "reason": pl.String}
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def validate_survey_file(
 ) -> SurveyParse:
     """Read and validate a survey file; progress runs from 0 to 1."""
     report = progress or (lambda _fraction: None)
-    parse = _validate(read_table(path, filename, progress=lambda f: report(0.7 * f)), today)
+    parse = _validate(read_table(path, filename, progress=lambda f: report(0.7 * f), distinct=True), today)
     report(1.0)
     return parse
 
@@ -75,54 +74,96 @@ def _rejected(errors: list[RowError], rows: int, count: int | None = None) -> Su
 def _validate(result: ReadResult, today: date) -> SurveyParse:
     if result.table is None:
         return _rejected(list(result.errors), rows=0)
-    table = result.table
+    table, read_errors = result.table, list(result.errors)
     names = [h.strip().lower() for h in table.header]
     header_errors = _header_errors(names)
     if header_errors:
-        return _rejected([*header_errors, *result.errors], table.cells.height)
+        return _rejected([*header_errors, *read_errors], table.cells.height)
     if table.cells.height == 0:
         return _rejected([RowError(None, None, None, "file is empty: no data rows")], 0)
     aggregated = "count" in names
-    columns = {name: position for position, name in enumerate(names)}
-    frame = table.cells.select(
+    columns = {name: cell_column(position) for position, name in enumerate(names)}
+    cells_columns = list(columns.values())
+    # Survey files repeat a few distinct lines many times: each distinct line is validated once, standing
+    # for LINES rows; the rows of wrong lines are found again by streaming the file (`lines()`).
+    if table.lines is None:
+        every_line = table.cells.lazy()
+        distinct = table.cells.group_by(cells_columns).agg(pl.col(ROW).min(), pl.len().alias(LINES))
+    else:
+        every_line, distinct = table.lines(), table.cells
+    rows = int(distinct.get_column(LINES).sum())
+    del result, table
+    frame = distinct.select(
         pl.col(ROW).cast(pl.Int64).alias("row"),
+        pl.col(LINES).cast(pl.Int64),
+        *cells_columns,
         *[_cell(columns, name) for name in (*KEY, "count")],
     ).with_columns(
         pl.col("question").str.strip_chars().str.to_lowercase(),
         pl.col("channel").str.strip_chars().fill_null(""),
         pl.col("segment").str.strip_chars().fill_null(""),
         _normalised_answer().alias("answer"),
+        pl.col("period").str.strip_chars(),
     )
-    errors = pl.concat(
+    line_errors = pl.concat(
         [
             _period_errors(frame, today),
             _question_errors(frame),
             _answer_errors(frame),
-            *([_count_errors(frame), _duplicate_errors(frame)] if aggregated else []),
+            *([_count_errors(frame)] if aggregated else []),
             _length_errors(frame),
         ]
     )
-    found = [
-        *result.errors,
-        *(RowError(**row) for row in errors.sort("row").head(MAX_ERRORS).iter_rows(named=True)),
-    ]
-    if found:
-        return _rejected(found, table.cells.height, errors.height + len(result.errors))
-    counts = pl.col("count").str.strip_chars().cast(pl.Int64) if aggregated else pl.lit(1, pl.Int64)
+    duplicates = _duplicate_groups(frame) if aggregated else frame.clear().with_columns(first=pl.lit(0))
+    total = int(line_errors.get_column(LINES).sum()) + int(
+        duplicates.get_column(LINES).sum() - duplicates.select(pl.col("first").n_unique()).item()
+        if duplicates.height
+        else 0
+    )
+    if read_errors or total:
+        listed = _error_rows(line_errors, duplicates, every_line, cells_columns)
+        return _rejected([*read_errors, *listed], rows, total + len(read_errors))
+    counts = pl.col("count").str.strip_chars().cast(pl.Int64) if aggregated else pl.col(LINES)
     values = (
-        frame.with_columns(pl.col("period").str.strip_chars(), counts.alias("count"))
+        frame.with_columns(counts.cast(pl.Int64).alias("count"))
         .group_by(KEY)
         .agg(pl.col("count").sum())
         .filter(pl.col("count") > 0)
         .sort(KEY)
     )
-    return SurveyParse(True, [], 0, table.cells.height, values, aggregated)
+    return SurveyParse(True, [], 0, rows, values, aggregated)
 
 
-def _cell(columns: dict[str, int], name: str) -> pl.Expr:
+def _cell(columns: dict[str, str], name: str) -> pl.Expr:
     if name in columns:
-        return pl.col(cell_column(columns[name])).alias(name)
+        return pl.col(columns[name]).alias(name)
     return pl.lit(None, pl.String).alias(name)
+
+
+def _error_rows(
+    line_errors: pl.DataFrame, duplicates: pl.DataFrame, every_line: pl.LazyFrame, cells: list[str]
+) -> list[RowError]:
+    """The first MAX_ERRORS errors by row: wrong lines joined back to every row that held them."""
+    found = (
+        line_errors.lazy()
+        .join(every_line.select(pl.col(ROW).cast(pl.Int64), *cells), on=cells, nulls_equal=True)
+        .select(ROW, "column", "value", "reason")
+    )
+    if duplicates.height:
+        repeated = (
+            duplicates.lazy()
+            .join(every_line.select(pl.col(ROW).cast(pl.Int64), *cells), on=cells, nulls_equal=True)
+            .filter(pl.col(ROW) != pl.col("first"))
+            .select(
+                ROW,
+                pl.lit("answer").alias("column"),
+                pl.col("answer").alias("value"),
+                (pl.lit(_DUPLICATE) + pl.col("first").cast(pl.String)).alias("reason"),
+            )
+        )
+        found = pl.concat([found, repeated])
+    listed = found.sort(ROW, "column").head(MAX_ERRORS).collect(engine="streaming")
+    return [RowError(**row) for row in listed.iter_rows(named=True)]
 
 
 def _normalised_answer() -> pl.Expr:
@@ -131,11 +172,8 @@ def _normalised_answer() -> pl.Expr:
     number = raw.cast(pl.Float64, strict=False)
     integral = number.is_not_null() & (number == number.floor())
     as_int = number.cast(pl.Int64, strict=False).cast(pl.String)
-    return (
-        pl.when(pl.col("question").is_in(list(_SCALES)) & integral)
-        .then(as_int)
-        .otherwise(raw.str.to_lowercase())
-    )
+    scale = pl.col("question").is_in(list(_SCALES))
+    return pl.when(scale & integral).then(as_int).otherwise(raw.str.to_lowercase())
 
 
 def _header_errors(names: list[str]) -> list[RowError]:
@@ -165,8 +203,10 @@ def _header_errors(names: list[str]) -> list[RowError]:
 
 
 def _errors(frame: pl.DataFrame, condition: pl.Expr, column: str, reason: pl.Expr | str) -> pl.DataFrame:
+    """Wrong distinct lines: their cells (to find their rows again), how many rows, column, value, reason."""
     return frame.filter(condition).select(
-        pl.col("row"),
+        pl.col("^c[0-9]+$"),
+        pl.col(LINES),
         pl.lit(column).alias("column"),
         pl.col(column).cast(pl.String).alias("value"),
         (pl.lit(reason) if isinstance(reason, str) else reason).alias("reason"),
@@ -219,16 +259,17 @@ def _count_errors(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _duplicate_errors(frame: pl.DataFrame) -> pl.DataFrame:
-    keyed = frame.with_columns(
-        pl.col("period").str.strip_chars(), pl.col("row").min().over(KEY).alias("first")
-    )
-    return _errors(
-        keyed,
-        pl.col("row") != pl.col("first"),
-        "answer",
-        pl.lit("duplicate key: the same period, question, answer, channel and segment as row ")
-        + pl.col("first").cast(pl.String),
+_DUPLICATE = "duplicate key: the same period, question, answer, channel and segment as row "
+
+
+def _duplicate_groups(frame: pl.DataFrame) -> pl.DataFrame:
+    """Distinct lines sharing a key with other rows, with the key's first row (the one that stands)."""
+    return (
+        frame.with_columns(
+            pl.col(LINES).sum().over(KEY).alias("key_rows"), pl.col("row").min().over(KEY).alias("first")
+        )
+        .filter(pl.col("key_rows") > 1)
+        .select(pl.col("^c[0-9]+$"), "answer", LINES, "first")
     )
 
 
@@ -238,7 +279,7 @@ def _length_errors(frame: pl.DataFrame) -> pl.DataFrame:
             _errors(frame, pl.col("channel").str.len_chars() > 40, "channel", "longer than 40 characters"),
             _errors(frame, pl.col("segment").str.len_chars() > 60, "segment", "longer than 60 characters"),
         ]
-    ).cast(_ERROR_SCHEMA)
+    )
 
 
 def store_survey_counts(session: Session, submission: Submission, parse: SurveyParse, now: datetime) -> None:
