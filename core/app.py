@@ -89,7 +89,8 @@ def _configure(app: Flask, settings: Settings) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     if not app.debug:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+        for noisy in ("alembic", "weasyprint", "fontTools"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _register_database(app: Flask, settings: Settings, *, check_schema: bool) -> None:
