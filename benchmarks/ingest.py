@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 
 import polars as pl
 from sqlalchemy import Connection, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from benchmarks.metric_validation import MetricsParse, validate_metrics_file
 from benchmarks.models import (
@@ -166,7 +166,12 @@ def get_submission(session: Session, org: Organisation, submission_id: int) -> S
 
 
 def list_submissions(session: Session, org: Organisation, *, limit: int = 100) -> list[Submission]:
-    query = for_org(Submission, org.id).order_by(Submission.id.desc()).limit(limit)
+    query = (
+        for_org(Submission, org.id)
+        .options(selectinload(Submission.created_by))
+        .order_by(Submission.id.desc())
+        .limit(limit)
+    )
     return list(session.scalars(query))
 
 
