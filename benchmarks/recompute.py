@@ -263,6 +263,9 @@ def _write(connection: Connection, table: str, frame: pl.DataFrame) -> None:
         connection.execute(text(f"drop table {staging}"))
         return
     placeholders = ", ".join("?" for _ in columns)
+    # rows in the order of the table's unique index insert several times faster into SQLite's b-tree
+    unique = [c for c in ("org_id", "window_code", "cohort_key", "cohort_level", "metric") if c in columns]
+    frame = frame.sort(unique)
     rows = frame.with_columns(
         [pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S.%f") for c in columns if frame.schema[c] == pl.Datetime]
     ).iter_rows()
