@@ -51,6 +51,13 @@ _POSITION_COLUMNS = [
 ]
 
 
+_INDEX_ORDER = {
+    "benchmark_positions": ["org_id", "window_code", "cohort_level", "metric"],
+    "benchmark_snapshots": ["window_code", "cohort_key", "metric"],
+    "profile_distributions": ["cohort_key", "question", "answer"],
+}
+
+
 @dataclass(frozen=True)
 class RecomputeSummary:
     windows: tuple[str, ...]
@@ -264,8 +271,7 @@ def _write(connection: Connection, table: str, frame: pl.DataFrame) -> None:
         return
     placeholders = ", ".join("?" for _ in columns)
     # rows in the order of the table's unique index insert several times faster into SQLite's b-tree
-    unique = [c for c in ("org_id", "window_code", "cohort_key", "cohort_level", "metric") if c in columns]
-    frame = frame.sort(unique)
+    frame = frame.sort(_INDEX_ORDER.get(table, columns[:1]))
     rows = frame.with_columns(
         [pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S.%f") for c in columns if frame.schema[c] == pl.Datetime]
     ).iter_rows()

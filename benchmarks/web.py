@@ -27,5 +27,7 @@ def init_app(app: Flask) -> None:
         importlib.import_module("benchmarks.views").init_views(app)
     if importlib.util.find_spec("benchmarks.polls.views"):
         importlib.import_module("benchmarks.polls.views").init_polls(app)
+    if importlib.util.find_spec("benchmarks.reports.views"):
+        importlib.import_module("benchmarks.reports.views").init_reports(app)
     if importlib.util.find_spec("benchmarks.demo"):
         register_demo_loader(app, importlib.import_module("benchmarks.demo").load_demo_population)

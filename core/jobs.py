@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,8 @@ def enqueue(
     if session is None:
         runner.dispatch(item)
         return
+    if not session.in_transaction():
+        session.begin()  # the job belongs to a transaction: its rollback (a no-op without one) must drop it
     session.info.setdefault(_PENDING, []).append(item)
 
 
@@ -136,11 +138,16 @@ def _current_job() -> Any:
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released: the rows are not committed until the outer transaction is
     pending: list[_Queued] = session.info.pop(_PENDING, [])
     for item in pending:
         runner.dispatch(item)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_after_rollback(session: Session, _previous: Any) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_transaction_end")
+def _drop_uncommitted(session: Session, transaction: SessionTransaction) -> None:
+    # a committed transaction dispatched its jobs just before ending; any still pending were rolled back or
+    # closed with the transaction, and must not run on a later commit of the same session
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)

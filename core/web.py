@@ -116,7 +116,7 @@ def _render_http_error(error: HTTPException) -> Response:
     if isinstance(data, dict) and "messages" in data:
         details = _flatten_messages(data["messages"])
     message = error.description or error.name
-    if status == 422 and details:
+    if status in (400, 422) and details:  # what was wrong ("Invalid JSON body."), not just the status
         message = "The request is not valid: " + "; ".join(
             f"{d['field']}: {d['message']}" for d in details[:5]
         )

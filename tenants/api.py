@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
+from flask import current_app, g, request
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from core.app import settings_of
 from core.clock import utcnow
 from core.db import db
 from core.errors import Forbidden, Unauthorised
-from tenants import service, tokens
+from tenants import branding, service, tokens
 from tenants.access import current_token, requires
 from tenants.dimensions import Industry, Region, SizeBand
 from tenants.models import Organisation, OrgKind
+from tenants.plans import check_branding_change, check_new_client
 from tenants.roles import Permission, can
 from tenants.schemas import (
     ClientCreateSchema,
@@ -89,6 +91,7 @@ class Organisations(MethodView):
             size_band=SizeBand(data["size"]),
             region=Region(data["region"]),
         )
+        check_new_client(db.session, consultancy, settings=settings_of(current_app), now=utcnow())
         client = service.create_client(db.session, consultancy, current_user, profile)
         client.role = role.value if role else None
         return client
@@ -110,6 +113,13 @@ class OrganisationDetail(MethodView):
         branding = data.get("branding") or {}
         if branding and not org.is_consultancy:
             raise Forbidden("Only consultancies brand reports (white-label).")
+        check_branding_change(
+            org,
+            display_name=branding.get("display_name"),
+            primary_colour=branding.get("primary_colour"),
+            settings=settings_of(current_app),
+            now=utcnow(),
+        )
         service.update_organisation(
             db.session,
             org,
@@ -131,3 +141,29 @@ class TokenDetail(MethodView):
         """Revoke one of your own tokens (this one included)."""
         token = tokens.get_own_token(db.session, current_user, token_id)
         tokens.revoke_token(db.session, token, current_user, now=utcnow())
+
+
+@blp.route("/orgs/<slug>/branding/logo")
+class BrandingLogo(MethodView):
+    @requires(Permission.MANAGE_ORG)
+    @blp.response(204)
+    @blp.alt_response(413, description="Larger than 512 KB")
+    @blp.alt_response(422, description="Not a PNG, or an SVG with script, handlers or external references")
+    def put(self, org: Organisation) -> None:
+        """Upload the consultancy's white-label logo: PNG or SVG, the raw body or multipart field `file`."""
+        upload = request.files.get("file") or request.files.get("logo")
+        data = upload.read(branding.MAX_LOGO_BYTES + 1) if upload else request.get_data(cache=False)
+        media_type = (upload.mimetype if upload else request.mimetype) or None
+        settings = settings_of(current_app)
+        branding.set_logo(
+            db.session, org, current_user, data, media_type,
+            storage_root=settings.storage_path, settings=settings, now=utcnow(),
+        )  # fmt: skip
+
+    @requires(Permission.MANAGE_ORG)
+    @blp.response(204)
+    def delete(self, org: Organisation) -> None:
+        """Remove the white-label logo (reports fall back to the display name alone)."""
+        branding.remove_logo(
+            db.session, org, current_user, storage_root=settings_of(current_app).storage_path
+        )

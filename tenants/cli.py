@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
+from core.app import settings_of
 from core.clock import utcnow
 from core.db import transaction
 from core.errors import PeerbenchError
 from tenants import accounts, tokens
 from tenants.dimensions import Industry, Region, SizeBand
 from tenants.models import ApiToken, Membership, OrgKind
+from tenants.plans import check_new_client
 from tenants.roles import Role
 from tenants.service import OrgProfile, create_organisation, find_organisation_by_slug
 
@@ -45,6 +48,8 @@ def orgs_create(
             consultancy = _org_or_fail(session, managed_by) if managed_by else None
             if consultancy is not None and not consultancy.is_consultancy:
                 raise click.ClickException(f"'{managed_by}' is not a consultancy.")
+            if consultancy is not None:
+                check_new_client(session, consultancy, settings=settings_of(current_app), now=utcnow())
             org = create_organisation(
                 session,
                 OrgProfile(name, OrgKind(kind), Industry(industry), SizeBand(size), Region(region), slug),

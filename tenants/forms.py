@@ -80,3 +80,9 @@ class ClientForm(_OrgFields, FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField("Label", validators=[DataRequired(), Length(max=100)], default="API token")
+
+
+class CheckoutForm(FlaskForm):
+    """An Upgrade button: the plan to subscribe to (checked again by the operation)."""
+
+    plan = HiddenField(validators=[DataRequired(), Length(max=20)])

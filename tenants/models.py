@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.clock import utcnow
@@ -165,3 +165,19 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     ip: Mapped[str | None] = mapped_column(String(45))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class StripeEvent(Base):
+    """A verified Stripe webhook event, kept so that a redelivery of the same id changes nothing.
+
+    Not tenant-owned: written only by the webhook, never shown to a tenant.
+    """
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255), unique=True)
+    type: Mapped[str] = mapped_column(String(100))
+    created: Mapped[int] = mapped_column(BigInteger)  # Stripe's `created`, Unix seconds
+    outcome: Mapped[str] = mapped_column(String(20))  # applied, stale, ignored, unmatched
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from core.app import settings_of
 from core.clock import utcnow
 from core.db import db
-from core.errors import Forbidden, PeerbenchError
-from tenants import accounts, audit, service, tokens
+from core.errors import Forbidden, NotFound, PeerbenchError
+from tenants import accounts, audit, branding, service, tokens
 from tenants.access import requires
 from tenants.dimensions import Industry, Region, SizeBand
 from tenants.forms import ClientForm, ConfirmForm, InviteForm, OrgSettingsForm, RoleForm, TokenForm
 from tenants.models import Organisation, OrgKind
+from tenants.plans import Feature, check_branding_change, check_new_client, has_entitlement
 from tenants.roles import PERMISSIONS, Permission, Role
 from tenants.views import bp
 
@@ -31,6 +33,15 @@ def org_home(org: Organisation) -> str | Response:
 def org_settings(org: Organisation) -> str | Response:
     form = OrgSettingsForm(obj=org)
     if form.validate_on_submit():
+        display_name = (form.display_name.data or "").strip() or None
+        primary_colour = (form.primary_colour.data or "").lower() or None
+        check_branding_change(
+            org,
+            display_name=display_name,
+            primary_colour=primary_colour,
+            settings=settings_of(current_app),
+            now=utcnow(),
+        )
         service.update_organisation(
             db.session,
             org,
@@ -39,12 +50,46 @@ def org_settings(org: Organisation) -> str | Response:
             industry=Industry(form.industry.data),
             size_band=SizeBand(form.size_band.data),
             region=Region(form.region.data),
-            display_name=(form.display_name.data or "").strip() or None,
-            primary_colour=(form.primary_colour.data or "").lower() or None,
+            display_name=display_name,
+            primary_colour=primary_colour,
         )
         flash("Settings saved.", "success")
         return redirect(url_for("tenants.org_settings", slug=org.slug))
     return render_template("tenants/settings.html", org=org, form=form)
+
+
+@bp.post("/o/<slug>/settings/logo")
+@requires(Permission.MANAGE_ORG)
+def upload_logo(org: Organisation) -> Response:
+    upload = request.files.get("logo")
+    settings = settings_of(current_app)
+    if request.form.get("remove"):
+        branding.remove_logo(db.session, org, current_user, storage_root=settings.storage_path)
+        flash("Logo removed.", "success")
+    elif upload is None or not upload.filename:
+        flash("Choose a PNG or SVG file.", "error")
+    else:
+        try:
+            branding.set_logo(
+                db.session, org, current_user, upload.read(branding.MAX_LOGO_BYTES + 1), upload.mimetype,
+                storage_root=settings.storage_path, settings=settings, now=utcnow(),
+            )  # fmt: skip
+            flash("Logo saved: it appears on your clients' reports.", "success")
+        except PeerbenchError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+    return redirect(url_for("tenants.org_settings", slug=org.slug))
+
+
+@bp.get("/o/<slug>/settings/logo")
+@requires(Permission.MANAGE_ORG)
+def logo(org: Organisation) -> Response:
+    found = branding.find_logo(org, storage_root=settings_of(current_app).storage_path)
+    if found is None:
+        raise NotFound("No logo uploaded.")
+    response = Response(found.data, mimetype=found.media_type)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return response
 
 
 def _members_page(
@@ -126,6 +171,7 @@ def clients(org: Organisation) -> str | Response:
     if form.validate_on_submit():
         if not can_manage:
             raise Forbidden("Your role may not add client organisations.")  # a refusal: 403, audited
+        check_new_client(db.session, org, settings=settings_of(current_app), now=utcnow())
         profile = service.OrgProfile(
             name=form.name.data,
             kind=OrgKind(form.kind.data),
@@ -136,13 +182,21 @@ def clients(org: Organisation) -> str | Response:
         client = service.create_client(db.session, org, current_user, profile)
         flash(f"{client.name} created. Switch to it from the organisation menu.", "success")
         return redirect(url_for("tenants.clients", slug=org.slug))
+    clients = service.list_clients(db.session, org)
+    settings = settings_of(current_app)
     return render_template(
         "tenants/clients.html",
         org=org,
-        clients=service.list_clients(db.session, org),
+        clients=clients,
         form=form,
         confirm_form=ConfirmForm(),
         can_manage=can_manage,
+        plan_allows_more=has_entitlement(
+            org, Feature.CLIENT_ORGS, settings=settings, now=utcnow(), usage=len(clients) + 1
+        ),
+        billing_link=url_for("tenants.billing_page", slug=org.slug)
+        if settings.billing_enabled and Permission.BILLING in PERMISSIONS[g.role]
+        else None,
     )
 
 

@@ -61,3 +61,11 @@ class OrganisationUpdateSchema(Schema):
 
 class HealthSchema(Schema):
     status = fields.String()
+
+
+class CheckoutRequestSchema(Schema):
+    plan = fields.String(required=True, validate=validate.OneOf(["pro", "consultancy"]))
+
+
+class BillingUrlSchema(Schema):
+    url = fields.String(dump_only=True, metadata={"description": "a Stripe-hosted page to send the owner to"})

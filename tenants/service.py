@@ -100,7 +100,9 @@ def role_for(session: Session, user: User, org: Organisation) -> Role | None:
     """The user's role on `org`: their own membership, else their role in the consultancy that manages it."""
     org_ids = [org.id] + ([org.managed_by_id] if org.managed_by_id else [])
     rows = session.execute(
-        select(Membership.org_id, Membership.role).where(Membership.user_id == user.id, Membership.org_id.in_(org_ids))
+        select(Membership.org_id, Membership.role).where(
+            Membership.user_id == user.id, Membership.org_id.in_(org_ids)
+        )
     )
     roles = {org_id: role for org_id, role in rows}
     if org.id in roles:

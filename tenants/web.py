@@ -48,14 +48,16 @@ def register_banner(app: Flask, provider: BannerProvider) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from tenants import api, cli, demo, org_views  # noqa: F401 - importing registers the routes
+    from tenants import api, billing_api, billing_views, cli, demo, org_views  # noqa: F401 - registers routes
     from tenants.access import init_access
     from tenants.views import bp
 
     init_access(app)
     app.register_blueprint(bp)
-    csrf.exempt(api.blp)
-    api_of(app).register_blueprint(api.blp)
+    for blueprint in (api.blp, billing_api.blp):
+        csrf.exempt(blueprint)
+        api_of(app).register_blueprint(blueprint)
+    billing_views.init_billing(app)
     app.add_url_rule("/api/docs", "tenants.api_docs", _api_docs)
     for command in cli.COMMANDS:
         app.cli.add_command(command)
