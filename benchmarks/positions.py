@@ -6,6 +6,8 @@ figure stored), and this module passes on only the reason.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -177,3 +179,57 @@ def own_monthly_values(session: Session, org: Organisation, months: list[str]) -
 
 def is_uploaded(metric: Metric) -> bool:
     return metric.source is MetricSource.UPLOADED
+
+
+CSV_COLUMNS = (
+    "metric",
+    "name",
+    "unit",
+    "direction",
+    "value",
+    "percentile_rank",
+    "quartile",
+    "gap_to_median",
+    "cohort_n",
+    "p10",
+    "p25",
+    "median",
+    "p75",
+    "p90",
+    "suppressed",
+    "reason",
+)
+
+
+def positions_csv(view: PositionsView) -> str:
+    """The positions as CSV: the same figures as the API, suppressed cells with their reason and no figure."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([f"# {view.org.name}: {view.window.label}, compared with {view.level.label}"])
+    writer.writerow(CSV_COLUMNS)
+    for p in view.positions:
+        figures = p.cohort
+        writer.writerow(
+            [
+                p.metric.code,
+                p.metric.name,
+                p.metric.unit,
+                p.metric.direction.value,
+                _cell(p.value),
+                _cell(p.rank),
+                p.quartile or "",
+                _cell(p.gap),
+                figures.n if figures else "",
+                *(
+                    _cell(getattr(figures, k)) if figures else ""
+                    for k in ("p10", "p25", "median", "p75", "p90")
+                ),
+                "yes" if p.suppressed else "no",
+                p.reason or "",
+            ]
+        )
+    return out.getvalue()
+
+
+def _cell(value: float | None) -> str:
+    return "" if value is None else f"{value:.6g}"

@@ -21,7 +21,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from benchmarks import ingest
+from benchmarks import ingest, positions
 from benchmarks.catalogue import METRICS, QUESTIONS
 from benchmarks.cohorts import CohortLevel, parse_cohort_param
 from benchmarks.dashboard import AREAS, build_dashboard
@@ -114,6 +114,21 @@ def dashboard(org: Organisation) -> str:
     page = build_dashboard(db.session, org, window, level, today=utcnow().date())
     return render_template(
         "benchmarks/dashboard.html", org=org, page=page, can_upload=can(g.role, Permission.UPLOAD)
+    )
+
+
+@bp.get("/o/<slug>/dashboard.csv")
+@requires(Permission.VIEW)
+def dashboard_csv(org: Organisation) -> Response:
+    window, level = _choice(request.args)
+    if window is None:
+        raise InvalidInput("Give the window to export, e.g. ?window=2026-Q3&cohort=industry.")
+    view = positions.list_positions(db.session, org, window, level)
+    filename = f"peerbench-{org.slug}-{window.code}-{level.code}.csv".replace("+", "-")
+    return Response(
+        positions.positions_csv(view),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

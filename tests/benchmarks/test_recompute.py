@@ -141,3 +141,16 @@ def test_recompute_role_cannot_write_tenant_values(app, backend, population):
             transaction(recompute=True) as session:
         session.execute(text("insert into metric_values (org_id, period, metric, value) "
                              "values (:org, '2026-07', 'fcr_rate', 1)"), {"org": population["A"].id})
+
+
+def test_csv_export_matches_the_api_and_hides_small_cells(client_as, population):
+    shown = client_as(population["B"], Role.VIEWER).get(
+        f"/o/{population['B'].slug}/dashboard.csv?window=2026-Q3&cohort=industry")
+    assert shown.status_code == 200
+    assert shown.mimetype == "text/csv"
+    row = next(line for line in shown.get_data(as_text=True).splitlines() if line.startswith("fcr_rate,"))
+    assert row.split(",")[4:14] == ["70", "30", "2", "-2.5", "6", "", "70", "72.5", "78.75", ""]
+    hidden = client_as(population["G"], Role.VIEWER).get(
+        f"/o/{population['G'].slug}/dashboard.csv?window=2026-Q3&cohort=industry")
+    row = next(line for line in hidden.get_data(as_text=True).splitlines() if line.startswith("fcr_rate,"))
+    assert row.endswith(",50,,,,,,,,,,yes,fewer than 5 organisations")
