@@ -236,6 +236,8 @@ def api_tokens(org: Organisation) -> str:
 def revoke_token(org: Organisation, token_id: int) -> Response:
     if ConfirmForm().validate_on_submit():
         token = tokens.get_own_token(db.session, current_user, token_id)
+        if token.org_id != org.id:
+            raise NotFound("No such token.")  # this page lists this organisation's tokens only
         tokens.revoke_token(db.session, token, current_user, now=utcnow())
         flash(f"Token “{token.name}” revoked.", "success")
     return redirect(url_for("tenants.api_tokens", slug=org.slug))
