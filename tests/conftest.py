@@ -21,7 +21,13 @@ from sqlalchemy.orm import Session
 _TMP = Path(tempfile.mkdtemp(prefix="peerbench-tests-"))
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ["PEERBENCH_INSTANCE_PATH"] = str(_TMP / "instance")
-for _name in ("DATABASE_URL", "MIGRATIONS_DATABASE_URL", "REDIS_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"):
+for _name in (
+    "DATABASE_URL",
+    "MIGRATIONS_DATABASE_URL",
+    "REDIS_URL",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+):
     os.environ.pop(_name, None)
 
 from core.app import create_app  # noqa: E402 - the environment above must be set first
@@ -34,15 +40,21 @@ from tenants.models import Membership, Organisation, OrgKind, User  # noqa: E402
 from tenants.roles import Role  # noqa: E402
 from tenants.service import OrgProfile, create_organisation  # noqa: E402
 
-PG_SUPERUSER_URL = os.environ.get("PEERBENCH_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_SUPERUSER_URL = os.environ.get(
+    "PEERBENCH_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 PG_APP_ROLE = "peerbench_app"
 REDIS_TEST_URL = os.environ.get("PEERBENCH_TEST_REDIS", "redis://127.0.0.1:6379/15")
 PASSWORD = "correct horse battery"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--db", choices=("sqlite", "postgresql"), default="sqlite",
-                     help="database backend for the suite (PostgreSQL runs with row-level security)")
+    parser.addoption(
+        "--db",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="database backend for the suite (PostgreSQL runs with row-level security)",
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -88,7 +100,8 @@ def _prepare_postgres() -> Iterator[Backend]:
                 connection.execute(text(f"create role {PG_APP_ROLE} login nosuperuser nobypassrls"))
     except Exception as exc:  # infrastructure missing: fail loudly, never skip
         raise pytest.UsageError(
-            f"PostgreSQL is not reachable at {PG_SUPERUSER_URL}: {exc}. Start it (scripts/test does) and retry."
+            f"PostgreSQL is not reachable at {PG_SUPERUSER_URL}: {exc}. "
+            "Start it (scripts/test does) and retry."
         ) from exc
     admin_url = PG_SUPERUSER_URL.rsplit("/", 1)[0] + f"/{name}"
     app_url = _app_url_from_admin(admin_url)
@@ -108,17 +121,23 @@ def database_url(backend: Backend, tmp_path: Path) -> Iterator[str]:
         engine = create_engine(backend.admin_url)
         with engine.begin() as connection:
             tables = connection.scalars(
-                text("select tablename from pg_tables where schemaname = 'public' and tablename <> 'alembic_version'")
+                text(
+                    "select tablename from pg_tables"
+                    " where schemaname = 'public' and tablename <> 'alembic_version'"
+                )
             ).all()
-            # delete, not truncate: TRUNCATE rewrites every table's files (~0.4 s a test), DELETE of a few rows
+            # delete, not truncate: TRUNCATE rewrites every table's files (~0.4 s a test); DELETE of a few
             # is instant; replica mode skips the foreign-key triggers, so the order does not matter
             connection.execute(text("set local session_replication_role = replica"))
             for table in tables:
                 connection.execute(text(f'delete from "{table}"'))
-            connection.execute(text(
-                "select setval(c.oid, 1, false) from pg_class c join pg_namespace n on n.oid = c.relnamespace"
-                " where c.relkind = 'S' and n.nspname = 'public'"
-            ))
+            connection.execute(
+                text(
+                    "select setval(c.oid, 1, false)"
+                    " from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+                    " where c.relkind = 'S' and n.nspname = 'public'"
+                )
+            )
         engine.dispose()
         yield backend.app_url
     else:
@@ -166,7 +185,7 @@ def app(app_config: dict[str, object]):
 
 @pytest.fixture(autouse=True, scope="session")
 def _cheap_password_hashing() -> Iterator[None]:
-    """Argon2id still, at a test cost: the production parameters take ~0.1 s a hash and the suite makes hundreds."""
+    """Argon2id still, at a test cost: production parameters take ~0.1 s a hash; the suite makes hundreds."""
     with pytest.MonkeyPatch.context() as patch:
         hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
         patch.setattr(accounts, "_hasher", hasher)
@@ -185,15 +204,22 @@ _counter = itertools.count(1)
 @pytest.fixture
 def make_org(app) -> Callable[..., Organisation]:
     def make(
-        name: str | None = None, *, kind: OrgKind = OrgKind.ENTERPRISE, industry: Industry = Industry.RETAIL,
-        size: SizeBand = SizeBand.M, region: Region = Region.EMEA, managed_by: Organisation | None = None,
+        name: str | None = None,
+        *,
+        kind: OrgKind = OrgKind.ENTERPRISE,
+        industry: Industry = Industry.RETAIL,
+        size: SizeBand = SizeBand.M,
+        region: Region = Region.EMEA,
+        managed_by: Organisation | None = None,
         slug: str | None = None,
     ) -> Organisation:
         n = next(_counter)
         with transaction() as session:
             consultancy = session.get(Organisation, managed_by.id) if managed_by else None
             org = create_organisation(
-                session, OrgProfile(name or f"Org {n}", kind, industry, size, region, slug), managed_by=consultancy
+                session,
+                OrgProfile(name or f"Org {n}", kind, industry, size, region, slug),
+                managed_by=consultancy,
             )
         return org
 
@@ -263,8 +289,13 @@ def token_for(make_member) -> Callable[..., dict[str, str]]:
     def make(org: Organisation, role: Role | str, token_org: Organisation | None = None) -> dict[str, str]:
         user = make_member(org, role)
         with transaction() as session:
-            issued = tokens.create_token(session, session.get(User, user.id),
-                                         session.get(Organisation, (token_org or org).id), "test", now=utcnow())
+            issued = tokens.create_token(
+                session,
+                session.get(User, user.id),
+                session.get(Organisation, (token_org or org).id),
+                "test",
+                now=utcnow(),
+            )
         return {"Authorization": f"Bearer {issued.secret}"}
 
     return make

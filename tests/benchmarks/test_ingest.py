@@ -46,8 +46,11 @@ def test_accepted_upload_stores_every_value(client, acme, analyst, stored):
     assert (detail["rows_total"], detail["values_added"], detail["values_replaced"]) == (3, 3, 0)
     assert (detail["first_period"], detail["last_period"]) == ("2026-01", "2026-02")
     values = {(v.period, v.metric): v.value for v in stored(select(MetricValue))}
-    assert values == {("2026-01", "fcr_rate"): 71.5, ("2026-01", "cost_per_ticket"): 15.2,
-                      ("2026-02", "fcr_rate"): 72.0}
+    assert values == {
+        ("2026-01", "fcr_rate"): 71.5,
+        ("2026-01", "cost_per_ticket"): 15.2,
+        ("2026-02", "fcr_rate"): 72.0,
+    }
 
 
 def test_rejected_upload_stores_nothing_and_names_every_problem(client, acme, analyst, stored):
@@ -81,13 +84,23 @@ def test_newer_submission_replaces_values_and_keeps_history(client, acme, analys
     assert values[("2026-01", "fcr_rate")] == (80.0, second)
     assert values[("2026-01", "cost_per_ticket")] == (15.2, first)
     [change] = stored(select(MetricValueChange))
-    assert (change.period, change.metric, change.old_value, change.new_value) == ("2026-01", "fcr_rate", 71.5, 80)
+    assert (change.period, change.metric, change.old_value, change.new_value) == (
+        "2026-01",
+        "fcr_rate",
+        71.5,
+        80,
+    )
     assert (change.old_submission_id, change.submission_id) == (first, second)
 
 
 def test_json_records_follow_the_same_rules(client, acme, analyst, stored):
-    body = {"kind": "metrics", "records": [{"period": "2026-01", "metric": "abandon_rate", "value": 4.5},
-                                           {"period": "2026-01", "metric": "abandon_rate", "value": 5}]}
+    body = {
+        "kind": "metrics",
+        "records": [
+            {"period": "2026-01", "metric": "abandon_rate", "value": 4.5},
+            {"period": "2026-01", "metric": "abandon_rate", "value": 5},
+        ],
+    }
     response = client.post(f"/api/v1/orgs/{acme.slug}/submissions", json=body, headers=analyst)
     assert response.status_code == 202
     detail = client.get(f"/api/v1/orgs/{acme.slug}/submissions/{response.get_json()['id']}", headers=analyst)
@@ -136,7 +149,8 @@ def test_stranger_cannot_upload_or_read(client, acme, make_org, token_for, analy
 
 
 RAW_SURVEY = "period,question,answer,channel\n" + "".join(
-    f"2026-01,nps,{score},{channel}\n" for score, channel in [(10, "phone"), (9, "email"), (3, "phone"), (7, "")]
+    f"2026-01,nps,{score},{channel}\n"
+    for score, channel in [(10, "phone"), (9, "email"), (3, "phone"), (7, "")]
 )
 
 
@@ -154,7 +168,9 @@ def test_survey_answer_outside_the_scale_rejects_the_file(client, acme, analyst,
     detail = client.get(f"/api/v1/orgs/{acme.slug}/submissions/{submission_id}", headers=analyst).get_json()
     assert detail["status"] == "rejected"
     assert {(e["row"], e["column"], e["value"]) for e in detail["errors"]} == {
-        (2, "answer", "6"), (3, "count", "-2"), (4, "question", "colour")
+        (2, "answer", "6"),
+        (3, "count", "-2"),
+        (4, "question", "colour"),
     }
     assert stored(select(SurveyCount)) == []
 

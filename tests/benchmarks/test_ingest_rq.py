@@ -50,20 +50,30 @@ def run_worker(app_config) -> subprocess.CompletedProcess:
         "RATELIMIT_ENABLED": "false",
     }
     script = Path(sys.executable).parent / "peerbench"
-    return subprocess.run([str(script), "worker", "--burst"], env=env, capture_output=True, text=True,
-                          timeout=180, cwd=Path(__file__).resolve().parents[2])
+    return subprocess.run(
+        [str(script), "worker", "--burst"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=Path(__file__).resolve().parents[2],
+    )
 
 
-def test_uploads_are_processed_by_a_worker_and_recomputed_once(rq_app, app_config, make_org, token_for,
-                                                              queue_redis, stored):
+def test_uploads_are_processed_by_a_worker_and_recomputed_once(
+    rq_app, app_config, make_org, token_for, queue_redis, stored
+):
     client = rq_app.test_client()
     orgs = [make_org(f"Shop {i}", industry=Industry.RETAIL) for i in range(5)]
     ids = []
     for i, org in enumerate(orgs):
         body = f"period,metric,value\n2026-07,fcr_rate,{60 + i}\n".encode()
-        response = client.post(f"/api/v1/orgs/{org.slug}/submissions", headers=token_for(org, Role.ANALYST),
-                               data={"file": (io.BytesIO(body), "m.csv"), "kind": "metrics"},
-                               content_type="multipart/form-data")
+        response = client.post(
+            f"/api/v1/orgs/{org.slug}/submissions",
+            headers=token_for(org, Role.ANALYST),
+            data={"file": (io.BytesIO(body), "m.csv"), "kind": "metrics"},
+            content_type="multipart/form-data",
+        )
         assert response.status_code == 202
         assert response.get_json()["status"] == "received"  # queued, not yet processed
         ids.append((org, response.get_json()["id"]))
@@ -74,14 +84,19 @@ def test_uploads_are_processed_by_a_worker_and_recomputed_once(rq_app, app_confi
     assert result.returncode == 0, result.stderr[-3000:]
 
     for org, submission_id in ids:
-        detail = client.get(f"/api/v1/orgs/{org.slug}/submissions/{submission_id}",
-                            headers=token_for(org, Role.VIEWER)).get_json()
+        detail = client.get(
+            f"/api/v1/orgs/{org.slug}/submissions/{submission_id}", headers=token_for(org, Role.VIEWER)
+        ).get_json()
         assert detail["status"] == "accepted"
         assert detail["progress"] == 1.0
     assert len(stored(select(MetricValue))) == 5
-    cell = stored(select(BenchmarkSnapshot).where(BenchmarkSnapshot.metric == "fcr_rate",
-                                                  BenchmarkSnapshot.window_code == "2026-Q3",
-                                                  BenchmarkSnapshot.cohort_key == "industry=retail;size=*;region=*"))
+    cell = stored(
+        select(BenchmarkSnapshot).where(
+            BenchmarkSnapshot.metric == "fcr_rate",
+            BenchmarkSnapshot.window_code == "2026-Q3",
+            BenchmarkSnapshot.cohort_key == "industry=retail;size=*;region=*",
+        )
+    )
     assert [(c.n, c.median) for c in cell] == [(5, 62.0)]
     # five accepted uploads queued one debounced recompute, not five
     log = result.stderr + result.stdout

@@ -49,7 +49,9 @@ def population(app, make_org):
 
 
 def _positions(client, headers, org, cohort="industry", window="2026-Q3"):
-    response = client.get(f"/api/v1/orgs/{org.slug}/positions?window={window}&cohort={cohort}", headers=headers)
+    response = client.get(
+        f"/api/v1/orgs/{org.slug}/positions?window={window}&cohort={cohort}", headers=headers
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()
 
@@ -73,7 +75,9 @@ def test_mean_of_reported_months_is_the_window_value(client, population, token_f
 
 
 def test_lower_is_better_ranks_the_cheapest_highest(client, population, token_for):
-    c = _by_metric(_positions(client, token_for(population["C"], Role.VIEWER), population["C"]))["cost_per_ticket"]
+    c = _by_metric(_positions(client, token_for(population["C"], Role.VIEWER), population["C"]))[
+        "cost_per_ticket"
+    ]
     # peers 10, 20, 40, 50, 60: C (30) beats the three dearer ones -> 60 -> quartile 3
     assert (c["percentile_rank"], c["quartile"], c["reading"]) == (60.0, 3, "better")
 
@@ -90,7 +94,9 @@ def test_cell_of_four_is_suppressed_without_any_figure(client, population, token
 
 
 def test_same_org_in_the_all_cohort_is_shown(client, population, token_for):
-    fcr = _by_metric(_positions(client, token_for(population["G"], Role.VIEWER), population["G"], "all"))["fcr_rate"]
+    fcr = _by_metric(_positions(client, token_for(population["G"], Role.VIEWER), population["G"], "all"))[
+        "fcr_rate"
+    ]
     assert fcr["cohort"]["n"] == 10
     assert fcr["percentile_rank"] == 0.0  # 50 is the lowest FCR of all ten
 
@@ -99,13 +105,17 @@ def test_benchmarks_endpoint_publishes_cells_of_five_or_more_only(client, popula
     headers = token_for(population["A"], Role.VIEWER)
     shown = client.get("/api/v1/benchmarks?metric=fcr_rate&window=2026-Q3&industry=retail", headers=headers)
     assert shown.get_json()["figures"]["median"] == 72.5
-    hidden = client.get("/api/v1/benchmarks?metric=fcr_rate&window=2026-Q3&industry=healthcare", headers=headers)
+    hidden = client.get(
+        "/api/v1/benchmarks?metric=fcr_rate&window=2026-Q3&industry=healthcare", headers=headers
+    )
     body = hidden.get_json()
     assert (body["suppressed"], body["figures"], body["reason"]) == (True, None, "fewer than 5 organisations")
 
 
 def test_suppressed_cells_store_no_figure(population, stored):
-    cells = stored(select(BenchmarkSnapshot).where(BenchmarkSnapshot.cohort_key.like("industry=healthcare;%")))
+    cells = stored(
+        select(BenchmarkSnapshot).where(BenchmarkSnapshot.cohort_key.like("industry=healthcare;%"))
+    )
     assert cells
     assert all(c.suppressed and c.n is None and c.median is None for c in cells)
 
@@ -116,7 +126,9 @@ def test_positions_of_another_tenant_are_not_reachable(client, population, token
     assert response.status_code == 404
 
 
-@pytest.mark.parametrize("query", ["window=2026-Q5", "window=T12M-2026-13", "window=2026-Q3&cohort=sector", ""])
+@pytest.mark.parametrize(
+    "query", ["window=2026-Q5", "window=T12M-2026-13", "window=2026-Q3&cohort=sector", ""]
+)
 def test_bad_position_queries_are_422_with_details(client, population, token_for, query):
     headers = token_for(population["A"], Role.VIEWER)
     response = client.get(f"/api/v1/orgs/{population['A'].slug}/positions?{query}", headers=headers)
@@ -137,20 +149,30 @@ def test_recompute_role_cannot_write_tenant_values(app, backend, population):
         pytest.skip("the fenced role exists on PostgreSQL only; SQLite has the ORM wall alone")
     from sqlalchemy.exc import ProgrammingError
 
-    with app.app_context(), pytest.raises(ProgrammingError, match="permission denied"), \
-            transaction(recompute=True) as session:
-        session.execute(text("insert into metric_values (org_id, period, metric, value) "
-                             "values (:org, '2026-07', 'fcr_rate', 1)"), {"org": population["A"].id})
+    with (
+        app.app_context(),
+        pytest.raises(ProgrammingError, match="permission denied"),
+        transaction(recompute=True) as session,
+    ):
+        session.execute(
+            text(
+                "insert into metric_values (org_id, period, metric, value) "
+                "values (:org, '2026-07', 'fcr_rate', 1)"
+            ),
+            {"org": population["A"].id},
+        )
 
 
 def test_csv_export_matches_the_api_and_hides_small_cells(client_as, population):
     shown = client_as(population["B"], Role.VIEWER).get(
-        f"/o/{population['B'].slug}/dashboard.csv?window=2026-Q3&cohort=industry")
+        f"/o/{population['B'].slug}/dashboard.csv?window=2026-Q3&cohort=industry"
+    )
     assert shown.status_code == 200
     assert shown.mimetype == "text/csv"
     row = next(line for line in shown.get_data(as_text=True).splitlines() if line.startswith("fcr_rate,"))
     assert row.split(",")[4:14] == ["70", "30", "2", "-2.5", "6", "", "70", "72.5", "78.75", ""]
     hidden = client_as(population["G"], Role.VIEWER).get(
-        f"/o/{population['G'].slug}/dashboard.csv?window=2026-Q3&cohort=industry")
+        f"/o/{population['G'].slug}/dashboard.csv?window=2026-Q3&cohort=industry"
+    )
     row = next(line for line in hidden.get_data(as_text=True).splitlines() if line.startswith("fcr_rate,"))
     assert row.endswith(",50,,,,,,,,,,yes,fewer than 5 organisations")

@@ -26,11 +26,16 @@ def _survey(counts: dict[tuple[str, str], int], period: str, channel: str = "") 
 
 
 def _upload(client, org, headers, body: bytes, kind: str = "survey") -> dict:
-    response = client.post(f"/api/v1/orgs/{org.slug}/submissions", headers=headers,
-                           data={"file": (io.BytesIO(body), "s.csv"), "kind": kind},
-                           content_type="multipart/form-data")
+    response = client.post(
+        f"/api/v1/orgs/{org.slug}/submissions",
+        headers=headers,
+        data={"file": (io.BytesIO(body), "s.csv"), "kind": kind},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 202, response.get_data(as_text=True)
-    return client.get(f"/api/v1/orgs/{org.slug}/submissions/{response.get_json()['id']}", headers=headers).get_json()
+    return client.get(
+        f"/api/v1/orgs/{org.slug}/submissions/{response.get_json()['id']}", headers=headers
+    ).get_json()
 
 
 @pytest.fixture
@@ -45,8 +50,17 @@ def owner(token_for, acme):
 
 def test_nps_csat_ces_per_month_with_margins(client, acme, owner):
     # 20 promoters (9-10), 10 passives, 10 detractors: NPS = 50% - 25% = +25
-    counts = {("nps", "10"): 12, ("nps", "9"): 8, ("nps", "8"): 10, ("nps", "2"): 10,
-              ("csat", "5"): 30, ("csat", "4"): 10, ("csat", "2"): 10, ("ces", "7"): 3, ("ces", "5"): 1}
+    counts = {
+        ("nps", "10"): 12,
+        ("nps", "9"): 8,
+        ("nps", "8"): 10,
+        ("nps", "2"): 10,
+        ("csat", "5"): 30,
+        ("csat", "4"): 10,
+        ("csat", "2"): 10,
+        ("ces", "7"): 3,
+        ("ces", "5"): 1,
+    }
     assert _upload(client, acme, owner, _survey(counts, _month(1)))["status"] == "accepted"
     body = client.get(f"/api/v1/orgs/{acme.slug}/experience", headers=owner).get_json()
     [period] = body["periods"]
@@ -63,12 +77,16 @@ def test_nps_csat_ces_per_month_with_margins(client, acme, owner):
 
 def test_small_samples_are_flagged_indicative(client, acme, owner):
     _upload(client, acme, owner, _survey({("nps", "10"): 5, ("nps", "0"): 4}, _month(1)))
-    total = client.get(f"/api/v1/orgs/{acme.slug}/experience", headers=owner).get_json()["periods"][0]["total"]
+    total = client.get(f"/api/v1/orgs/{acme.slug}/experience", headers=owner).get_json()["periods"][0][
+        "total"
+    ]
     assert total["indicative"] is True
 
 
 def test_breakdown_by_channel(client, acme, owner):
-    body = _survey({("nps", "10"): 3}, _month(1), "phone") + _survey({("nps", "0"): 2}, _month(1), "chat")[36:]
+    body = (
+        _survey({("nps", "10"): 3}, _month(1), "phone") + _survey({("nps", "0"): 2}, _month(1), "chat")[36:]
+    )
     assert _upload(client, acme, owner, body)["status"] == "accepted"
     period = client.get(f"/api/v1/orgs/{acme.slug}/experience", headers=owner).get_json()["periods"][0]
     channels = {s["label"]: s["nps"]["score"] for s in period["by_channel"]}
@@ -79,8 +97,11 @@ def test_breakdown_by_channel(client, acme, owner):
 def test_xla_targets_are_tracked_per_month(client, acme, owner):
     _upload(client, acme, owner, _survey({("nps", "10"): 30, ("nps", "0"): 10}, _month(1)))  # NPS +50
     _upload(client, acme, owner, _survey({("nps", "10"): 10, ("nps", "0"): 30}, _month(2)))  # NPS -50
-    response = client.put(f"/api/v1/orgs/{acme.slug}/xla-targets", headers=owner,
-                          json={"targets": [{"metric": "nps", "target": 30}]})
+    response = client.put(
+        f"/api/v1/orgs/{acme.slug}/xla-targets",
+        headers=owner,
+        json={"targets": [{"metric": "nps", "target": 30}]},
+    )
     assert response.status_code == 200
     assert response.get_json()["targets"] == [{"metric": "nps", "target": 30.0, "comparator": ">="}]
     status = client.get(f"/api/v1/orgs/{acme.slug}/experience", headers=owner).get_json()["xla_status"]
@@ -91,21 +112,28 @@ def test_xla_targets_are_tracked_per_month(client, acme, owner):
 
 
 def test_xla_target_out_of_range_is_422(client, acme, owner):
-    response = client.put(f"/api/v1/orgs/{acme.slug}/xla-targets", headers=owner,
-                          json={"targets": [{"metric": "nps", "target": 300}]})
+    response = client.put(
+        f"/api/v1/orgs/{acme.slug}/xla-targets",
+        headers=owner,
+        json={"targets": [{"metric": "nps", "target": 300}]},
+    )
     assert response.status_code == 422
     assert response.get_json()["error"]["details"][0]["field"] == "target"
 
 
 def test_viewer_cannot_set_targets(client, acme, token_for):
-    response = client.put(f"/api/v1/orgs/{acme.slug}/xla-targets", headers=token_for(acme, Role.VIEWER),
-                          json={"targets": [{"metric": "nps", "target": 30}]})
+    response = client.put(
+        f"/api/v1/orgs/{acme.slug}/xla-targets",
+        headers=token_for(acme, Role.VIEWER),
+        json={"targets": [{"metric": "nps", "target": 30}]},
+    )
     assert response.status_code == 403
 
 
 def _answer(client, org, headers, answer):
-    response = client.put(f"/api/v1/orgs/{org.slug}/profile", headers=headers,
-                          json={"answers": {"user_view": answer}})
+    response = client.put(
+        f"/api/v1/orgs/{org.slug}/profile", headers=headers, json={"answers": {"user_view": answer}}
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
 
 
@@ -132,14 +160,17 @@ def test_profile_cohort_of_four_is_suppressed(app, client, make_org, token_for):
         _answer(client, org, token_for(org, Role.ANALYST), "end_users")
     with app.app_context():
         recompute_benchmarks(now=datetime.now(UTC))
-    body = client.get(f"/api/v1/orgs/{orgs[0].slug}/profile?cohort=industry",
-                      headers=token_for(orgs[0], Role.VIEWER)).get_json()
+    body = client.get(
+        f"/api/v1/orgs/{orgs[0].slug}/profile?cohort=industry", headers=token_for(orgs[0], Role.VIEWER)
+    ).get_json()
     user_view = next(c for c in body if c["question"] == "user_view")
     assert (user_view["suppressed"], user_view["respondents"], user_view["rows"]) == (True, None, [])
 
 
 def test_unknown_profile_answer_is_422(client, acme, owner):
-    response = client.put(f"/api/v1/orgs/{acme.slug}/profile", headers=owner, json={"answers": {"user_view": "x"}})
+    response = client.put(
+        f"/api/v1/orgs/{acme.slug}/profile", headers=owner, json={"answers": {"user_view": "x"}}
+    )
     assert response.status_code == 422
 
 
