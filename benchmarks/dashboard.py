@@ -133,7 +133,13 @@ class Dashboard:
 
 
 def build_dashboard(
-    session: Session, org: Organisation, window: Window | None, level: CohortLevel, *, today: date
+    session: Session,
+    org: Organisation,
+    window: Window | None,
+    level: CohortLevel,
+    *,
+    today: date,
+    primary: str = charts.DEFAULT_PRIMARY,
 ) -> Dashboard:
     """The dashboard of `org` for `window` (default: the newest complete quarter) and cohort `level`."""
     windows = list_windows(session)
@@ -143,7 +149,7 @@ def build_dashboard(
         return Dashboard(org, None, level, "", [], levels, None, [], [], False)
     view = list_positions(session, org, window, level)
     trend = _own_trends(session, org, window)
-    sections = [_section(view, key, title, intro, trend) for key, title, intro in AREAS]
+    sections = [_section(view, key, title, intro, trend, primary) for key, title, intro in AREAS]
     quartiles = [
         p.quartile
         for p in view.positions
@@ -171,17 +177,17 @@ def _ordered(positions: list[MetricPosition], area: str) -> list[MetricPosition]
 
 
 def _section(
-    view: PositionsView, key: str, title: str, intro: str, trend: dict[str, list[float | None]]
+    view: PositionsView, key: str, title: str, intro: str, trend: dict[str, list[float | None]], primary: str
 ) -> Section:
     positions = _ordered(view.positions, key)
-    rows = [_row(p, trend.get(p.metric.code, [None] * SPARK_MONTHS)) for p in positions]
+    rows = [_row(p, trend.get(p.metric.code, [None] * SPARK_MONTHS), primary) for p in positions]
     mix = next((m for m, codes in MIXES.items() if positions and positions[0].metric.code in codes), None)
-    return Section(key, title, intro, rows, _mix_chart(positions) if mix else None)
+    return Section(key, title, intro, rows, _mix_chart(positions, primary) if mix else None)
 
 
-def _row(position: MetricPosition, trend: list[float | None]) -> MetricRow:
+def _row(position: MetricPosition, trend: list[float | None], primary: str) -> MetricRow:
     metric, value, cohort = position.metric, position.value, position.cohort
-    spark = charts.sparkline(trend, unit=metric.unit)
+    spark = charts.sparkline(trend, unit=metric.unit, primary=primary)
     base = {
         "code": metric.code,
         "name": _segment_label(metric) if metric.mix else metric.name,
@@ -219,6 +225,7 @@ def _row(position: MetricPosition, trend: list[float | None]) -> MetricRow:
         direction=metric.direction,
         unit="" if metric.unit == "count" and metric.maximum > 1000 else metric.unit,
         width=CHART_WIDTH,
+        primary=primary,
     )
     cohort_text = f"median {format_value(metric, cohort.median)} of {cohort.n} organisations"
     if value is None or position.rank is None or position.gap is None:
@@ -261,7 +268,7 @@ def _segment_label(metric: Metric) -> str:
     return metric.name.removeprefix("Channel: ").replace("Resolved at tier", "Tier")
 
 
-def _mix_chart(positions: list[MetricPosition]) -> str | None:
+def _mix_chart(positions: list[MetricPosition], primary: str) -> str | None:
     """'You' and 'Cohort median' bars of a mix; the median bar only from published cells."""
     rows: list[tuple[str, list[tuple[str, float]]]] = []
     yours = [(_segment_label(p.metric), p.value) for p in positions if p.value is not None]
@@ -270,7 +277,7 @@ def _mix_chart(positions: list[MetricPosition]) -> str | None:
         rows.append(("You", yours))
     if medians:
         rows.append(("Cohort median", medians))
-    return charts.stacked_bars(rows, width=560) if rows else None
+    return charts.stacked_bars(rows, width=560, primary=primary) if rows else None
 
 
 # -- the organisation's own monthly trend -----------------------------------------------------------------

@@ -147,7 +147,9 @@ def build_document(
     for i, level in enumerate(levels):
         step(0.05 + 0.3 * i / len(levels), f"Reading positions: {level.label}")
         views.append(list_positions(session, org, window, level))
-        boards.append(build_dashboard(session, org, window, level, today=now.date()))
+        boards.append(
+            build_dashboard(session, org, window, level, today=now.date(), primary=branding.primary)
+        )
     step(0.35, "Drawing trends")
     cohorts = [
         CohortInfo(v.level, _cohort_label(v), v.level.label, cohort_size_text(v.positions)) for v in views
