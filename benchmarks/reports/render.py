@@ -6,6 +6,7 @@ cannot be made to read a local file or call out to the network, whatever a tenan
 
 from __future__ import annotations
 
+import ctypes.util
 import logging
 import re
 from dataclasses import dataclass
@@ -55,7 +56,22 @@ def render_html(document: ReportDocument) -> str:
 
 
 def check_renderer() -> None:
-    """Import WeasyPrint now; raise RendererMissing naming the Debian packages when Pango is absent."""
+    """Raise RendererMissing naming the Debian packages when the system libraries WeasyPrint loads are absent.
+
+    A library lookup, not an import: importing WeasyPrint costs every web and worker process ~25 MB, which
+    only the processes that render a PDF should pay (render_pdf imports it, and checks again).
+    """
+    missing = [
+        name for name in ("pango-1.0", "pangoft2-1.0", "harfbuzz") if ctypes.util.find_library(name) is None
+    ]
+    if missing:
+        raise RendererMissing(
+            f"PDF reports need Pango and fonts; these libraries are missing: {', '.join(missing)}. "
+            f"On Debian or Ubuntu: apt-get install {PANGO_PACKAGES} (scripts/setup does this)."
+        )
+
+
+def _import_renderer() -> None:
     try:
         import weasyprint  # noqa: F401 - the import itself loads Pango through cffi
     except OSError as error:
@@ -67,7 +83,7 @@ def check_renderer() -> None:
 
 def render_pdf(html: str) -> RenderedPdf:
     """Lay out and write the PDF: tagged (structure for screen readers), metadata from the HTML head."""
-    check_renderer()
+    _import_renderer()
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
