@@ -28,7 +28,7 @@ from benchmarks.models import (
 from benchmarks.readers import MAX_JSON_BYTES, RowError
 from core.db import for_org, transaction
 from core.errors import InvalidInput, NotFound, TooLarge
-from core.storage import resolve, store_bytes, store_stream
+from core.storage import StoredFile, resolve, store_bytes, store_stream
 from tenants.models import Organisation, User
 
 Progress = Callable[[float], None]
@@ -71,26 +71,7 @@ def receive_submission(
         raise InvalidInput(
             "The file is empty.", [{"row": None, "column": None, "value": None, "reason": "file is empty"}]
         )
-    earlier = _same_file(session, org, kind, stored.checksum)
-    if earlier is not None:
-        resolve(storage_root, stored.relative).unlink(missing_ok=True)
-        return earlier
-    submission = Submission(
-        org_id=org.id,
-        kind=kind,
-        status=SubmissionStatus.RECEIVED,
-        filename=filename,
-        source_format=_FORMATS.get(Path(filename).suffix.lower(), "csv"),
-        checksum=stored.checksum,
-        size_bytes=stored.size,
-        storage_path=stored.relative,
-        created_by_id=user.id if user else None,
-        received_at=now,
-        errors=[],
-    )
-    session.add(submission)
-    session.flush()
-    return submission
+    return _received(session, org, user, kind, stored, filename, storage_root=storage_root, now=now)
 
 
 def receive_records(
@@ -110,6 +91,21 @@ def receive_records(
             f"JSON bodies are limited to {MAX_JSON_BYTES // (1024 * 1024)} MB: upload a CSV file instead."
         )
     stored = store_bytes(storage_root, f"uploads/{org.id}", data, suffix=".json")
+    return _received(session, org, user, kind, stored, "records.json", storage_root=storage_root, now=now)
+
+
+def _received(
+    session: Session,
+    org: Organisation,
+    user: User | None,
+    kind: SubmissionKind,
+    stored: StoredFile,
+    filename: str,
+    *,
+    storage_root: Path,
+    now: datetime,
+) -> Submission:
+    """The submission of a stored file (`received`), or the earlier one of the same file (copy dropped)."""
     earlier = _same_file(session, org, kind, stored.checksum)
     if earlier is not None:
         resolve(storage_root, stored.relative).unlink(missing_ok=True)
@@ -118,8 +114,8 @@ def receive_records(
         org_id=org.id,
         kind=kind,
         status=SubmissionStatus.RECEIVED,
-        filename="records.json",
-        source_format="json",
+        filename=filename,
+        source_format=_FORMATS.get(Path(filename).suffix.lower(), "csv"),
         checksum=stored.checksum,
         size_bytes=stored.size,
         storage_path=stored.relative,

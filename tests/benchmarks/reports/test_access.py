@@ -115,7 +115,7 @@ def test_a_queued_report_page_has_a_moving_progress_bar(client_as, retail):
     report_id = _queued_report(org)
     page = client_as(org, Role.VIEWER).get(f"/o/{org.slug}/reports/{report_id}").get_data(as_text=True)
     assert "<progress" in page
-    assert "report_progress.js" in page
+    assert "progress.js" in page
     assert "<script>" not in page  # no inline script: the page runs under a strict CSP
     assert "Create report" not in page
 

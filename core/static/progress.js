@@ -1,14 +1,16 @@
-// Submission page: poll the status every 700 ms while the file is checked, then reload to show the result.
+// Pages of work in progress (an upload being checked, a report being rendered): poll the element's
+// data-status-url while the work runs, move its progress bar, and reload once the result is final.
 (function () {
   "use strict";
-  var box = document.querySelector("[data-submission][data-status-url]");
+  var box = document.querySelector("[data-status-url]");
   if (!box) return;
   var url = box.getAttribute("data-status-url");
+  var failedText = box.getAttribute("data-failed-message") || "Something failed on our side; it will be retried.";
   var bar = box.querySelector("[data-status-progress]");
   var percent = box.querySelector("[data-status-percent]");
   var pill = box.querySelector("[data-status-text]");
   var message = box.querySelector("[data-status-message]");
-  var FAILED_DELAY = 5000, DELAY = 700;
+  var DELAY = 700, FAILED_DELAY = 5000;
 
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
@@ -19,16 +21,14 @@
       .then(function (body) {
         if (body.final) { window.location.reload(); return; }
         var pct = Math.round((body.progress || 0) * 100);
-        bar.value = pct;
-        percent.textContent = pct + "%";
-        pill.textContent = body.status;
-        pill.className = "status-pill " + body.status;
-        if (body.status === "failed") {
-          message.textContent = "Processing failed on our side (not because of your file); it will be retried.";
-          window.setTimeout(poll, FAILED_DELAY);
-        } else {
-          window.setTimeout(poll, DELAY);
+        if (bar) bar.value = pct;
+        if (percent) percent.textContent = pct + "%";
+        if (pill) { pill.textContent = body.status; pill.className = "status-pill " + body.status; }
+        var failed = body.status === "failed";
+        if (message && (failed || body.message)) {
+          message.textContent = failed ? failedText : body.message + ": this page updates by itself.";
         }
+        window.setTimeout(poll, failed ? FAILED_DELAY : DELAY);
       })
       .catch(function () { window.setTimeout(poll, FAILED_DELAY); });
   }
