@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, g, redirect, request, session, url_for
 from flask_login import current_user
 
 from core.clock import utcnow
@@ -102,6 +102,8 @@ def requires(permission: Permission) -> Callable[[F], F]:
                     f"Your role ({role.value}) may not do this: it needs the '{permission}' permission."
                 )
             scope_to_org(db.session(), org.id)
+            if not is_api_request() and session.get("last_org") != org.slug:
+                session["last_org"] = org.slug  # where "/" takes the user next time
             return view(*args, org=org, **kwargs)
 
         return wrapper  # type: ignore[return-value]

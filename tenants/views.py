@@ -55,7 +55,12 @@ def index() -> str | Response:
     if current_user.is_authenticated:
         accessible = list_accessible(db.session, current_user)
         if accessible:
-            return redirect(url_for("tenants.org_home", slug=accessible[0].org.slug))
+            # the organisation last worked on, else the first one with data of its own (not a consultancy)
+            last = session.get("last_org")
+            chosen = next((a for a in accessible if a.org.slug == last), None) or min(
+                accessible, key=lambda a: (a.via is not None, a.org.is_consultancy)
+            )
+            return redirect(url_for("tenants.org_home", slug=chosen.org.slug))
     return render_template("tenants/index.html")
 
 
