@@ -357,3 +357,17 @@ def test_passwords_are_stored_as_argon2id_hashes(client, owner, stored):
     assert user.password_hash.startswith("$argon2id$")
     assert NEW_PASSWORD not in user.password_hash
     assert user.password_changed_at is not None
+
+
+def test_home_goes_to_an_organisation_with_data_then_to_the_last_one_used(client, make_org, make_member):
+    from tenants.models import OrgKind
+
+    advisory = make_org("Alpha Advisory", kind=OrgKind.CONSULTANCY)
+    desk = make_org("Zeta Service Desk")
+    user = make_member(advisory, Role.OWNER)
+    with transaction() as session:
+        session.add(Membership(user_id=user.id, org_id=desk.id, role=Role.ANALYST))
+    sign_in(client, user.email)
+    assert client.get("/").headers["Location"] == f"/o/{desk.slug}/"
+    client.get(f"/o/{advisory.slug}/members")
+    assert client.get("/").headers["Location"] == f"/o/{advisory.slug}/"
