@@ -116,18 +116,17 @@ class BenchmarkSnapshot(Base):
 
     __tablename__ = "benchmark_snapshots"
     __table_args__ = (
-        UniqueConstraint("window_code", "cohort_key", "metric"),
         CheckConstraint("suppressed OR n >= 5", name="published_cells_have_five"),
         CheckConstraint(
             "NOT suppressed OR (n IS NULL AND median IS NULL)", name="suppressed_cells_are_empty"
         ),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    window_code: Mapped[str] = mapped_column(String(16))
+    # the natural key is the primary key: one index to maintain while the recompute writes every cell
+    window_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    cohort_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
     cohort_level: Mapped[str] = mapped_column(String(32))
-    cohort_key: Mapped[str] = mapped_column(String(80))
-    metric: Mapped[str] = mapped_column(String(40))
     suppressed: Mapped[bool]
     n: Mapped[int | None]
     p10: Mapped[float | None] = mapped_column(Float)
@@ -142,13 +141,14 @@ class BenchmarkPosition(TenantOwned, Base):
     """Where one organisation sits in one cohort cell: precomputed by the recompute, read by its tenant."""
 
     __tablename__ = "benchmark_positions"
-    __table_args__ = (UniqueConstraint("org_id", "window_code", "cohort_level", "metric"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    window_code: Mapped[str] = mapped_column(String(16))
-    cohort_level: Mapped[str] = mapped_column(String(32))
+    # the natural key is the primary key (its first column serves the tenant's lookups): one index, not
+    # three, to maintain while the recompute writes millions of rows
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
+    window_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    cohort_level: Mapped[str] = mapped_column(String(32), primary_key=True)
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
     cohort_key: Mapped[str] = mapped_column(String(80))
-    metric: Mapped[str] = mapped_column(String(40))
     value: Mapped[float] = mapped_column(Float)
     rank: Mapped[float | None] = mapped_column(Float)  # None when the cell is suppressed
     quartile: Mapped[int | None]
