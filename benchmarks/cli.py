@@ -15,6 +15,7 @@ from benchmarks.recompute import recompute_benchmarks
 from core.clock import utcnow
 from core.db import transaction
 from core.errors import PeerbenchError
+from tenants.cli import org_id_for_slug
 from tenants.service import find_organisation_by_slug
 
 
@@ -40,11 +41,7 @@ def import_file(file: Path, org_slug: str, kind: str, no_recompute: bool) -> Non
     """Upload a metrics or survey file for an organisation, as the web and API do."""
     settings = current_app.extensions["peerbench.settings"]
     try:
-        with transaction() as session:
-            org = find_organisation_by_slug(session, org_slug)
-            if org is None:
-                raise click.ClickException(f"No organisation with slug '{org_slug}'.")
-            org_id = org.id
+        org_id = org_id_for_slug(org_slug)
         with transaction(org_id) as session, file.open("rb") as stream:
             org = find_organisation_by_slug(session, org_slug)
             submission = ingest.receive_submission(

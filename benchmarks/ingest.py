@@ -27,24 +27,21 @@ from benchmarks.models import (
     SubmissionStatus,
 )
 from benchmarks.readers import MAX_JSON_BYTES, RowError
+from benchmarks.survey_validation import SurveyParse, validate_survey_file
 from core.db import for_org, transaction
 from core.errors import InvalidInput, NotFound, TooLarge
 from core.storage import StoredFile, resolve, store_bytes, store_stream
 from tenants.models import Organisation, User
 
 Progress = Callable[[float], None]
-Validator = Callable[..., MetricsParse]
+Validator = Callable[..., MetricsParse | SurveyParse]
 
 _PROGRESS_INTERVAL = 0.5  # seconds between progress writes (each is a commit)
 _FORMATS = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".json": "json"}
 
 
 def _validator(kind: SubmissionKind) -> Validator:
-    if kind is SubmissionKind.METRICS:
-        return validate_metrics_file
-    from benchmarks.survey_validation import validate_survey_file  # the survey kind lives in its own module
-
-    return validate_survey_file
+    return validate_metrics_file if kind is SubmissionKind.METRICS else validate_survey_file
 
 
 def receive_submission(
@@ -202,9 +199,7 @@ def process_submission(
         elif kind is SubmissionKind.METRICS:
             _accept_metrics(session, submission, parse, now())
         else:
-            from benchmarks.survey_validation import store_survey_counts
-
-            store_survey_counts(session, submission, parse, now())
+            _accept_survey(session, submission, parse, now())
         return SubmissionStatus(submission.status)
 
 
@@ -277,9 +272,39 @@ def _accept_metrics(session: Session, submission: Submission, parse: MetricsPars
         params,
     )
     connection.execute(text("drop table incoming_values"))
+    _mark_accepted(submission, parse.rows, values, values.height - int(existing or 0), replaced, now)
+
+
+def _accept_survey(session: Session, submission: Submission, parse: SurveyParse, now: datetime) -> None:
+    """Replace the organisation's counts of every period and question in the file with the new ones."""
+    values = parse.values
+    connection = session.connection()
+    replaced = 0
+    for period, question in values.select("period", "question").unique().rows():
+        replaced += connection.execute(
+            text(
+                "delete from survey_counts where org_id = :org and period = :period and question = :question"
+            ),
+            {"org": submission.org_id, "p": period, "q": question},
+        ).rowcount
+    rows = [{"org": submission.org_id, "sub": submission.id, **row} for row in values.iter_rows(named=True)]
+    connection.execute(
+        text(
+            "insert into survey_counts"
+            " (org_id, period, question, answer, channel, segment, count, submission_id)"
+            " values (:org, :period, :question, :answer, :channel, :segment, :count, :sub)"
+        ),
+        rows,
+    )
+    _mark_accepted(submission, parse.rows, values, len(rows), replaced, now)
+
+
+def _mark_accepted(
+    submission: Submission, rows: int, values: pl.DataFrame, added: int, replaced: int, now: datetime
+) -> None:
     submission.status = SubmissionStatus.ACCEPTED
-    submission.rows_total = parse.rows
-    submission.values_added = values.height - int(existing or 0)
+    submission.rows_total = rows
+    submission.values_added = added
     submission.values_replaced = max(replaced, 0)
     submission.progress = 1.0
     submission.finished_at = now

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from benchmarks.catalogue import QUESTIONS, QuestionKind
 from benchmarks.metric_validation import MAX_ERRORS, PERIOD_PATTERN
-from benchmarks.models import Submission, SubmissionStatus
 from benchmarks.readers import LINES, ROW, ReadResult, RowError, cell_column, read_table, table_from_records
 
 KEY = ("period", "question", "answer", "channel", "segment")
@@ -280,36 +277,3 @@ def _length_errors(frame: pl.DataFrame) -> pl.DataFrame:
             _errors(frame, pl.col("segment").str.len_chars() > 60, "segment", "longer than 60 characters"),
         ]
     )
-
-
-def store_survey_counts(session: Session, submission: Submission, parse: SurveyParse, now: datetime) -> None:
-    """Replace the organisation's counts of every period and question in the file with the new ones."""
-    values = parse.values
-    connection = session.connection()
-    pairs = values.select("period", "question").unique().rows()
-    replaced = 0
-    for period, question in pairs:
-        replaced += connection.execute(
-            text(
-                "delete from survey_counts where org_id = :org and period = :period and question = :question"
-            ),
-            {"org": submission.org_id, "period": period, "question": question},
-        ).rowcount
-    rows = [{"org": submission.org_id, "sub": submission.id, **row} for row in values.iter_rows(named=True)]
-    connection.execute(
-        text(
-            "insert into survey_counts"
-            " (org_id, period, question, answer, channel, segment, count, submission_id)"
-            " values (:org, :period, :question, :answer, :channel, :segment, :count, :sub)"
-        ),
-        rows,
-    )
-    submission.status = SubmissionStatus.ACCEPTED
-    submission.rows_total = parse.rows
-    submission.values_added = len(rows)
-    submission.values_replaced = max(replaced, 0)
-    submission.progress = 1.0
-    submission.finished_at = now
-    periods = values.get_column("period")
-    submission.first_period, submission.last_period = periods.min(), periods.max()
-    submission.errors = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
 
 from core.app import settings_of
 from core.clock import utcnow
@@ -12,17 +13,23 @@ from core.db import transaction
 from core.errors import PeerbenchError
 from tenants import accounts, tokens
 from tenants.dimensions import Industry, Region, SizeBand
-from tenants.models import ApiToken, Membership, OrgKind
+from tenants.models import ApiToken, Membership, Organisation, OrgKind
 from tenants.plans import check_new_client
 from tenants.roles import Role
 from tenants.service import OrgProfile, create_organisation, find_organisation_by_slug
 
 
-def _org_or_fail(session, slug: str):
+def _org_or_fail(session: Session, slug: str) -> Organisation:
     org = find_organisation_by_slug(session, slug)
     if org is None:
         raise click.ClickException(f"No organisation with slug '{slug}'.")
     return org
+
+
+def org_id_for_slug(slug: str) -> int:
+    """The id of the organisation a command names, or a ClickException (one the operator can read)."""
+    with transaction() as session:
+        return _org_or_fail(session, slug).id
 
 
 @click.group("orgs")

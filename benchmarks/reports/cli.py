@@ -17,6 +17,7 @@ from benchmarks.windows import Window
 from core.clock import utcnow
 from core.db import transaction
 from core.errors import PeerbenchError
+from tenants.cli import org_id_for_slug
 from tenants.service import find_organisation_by_slug
 
 
@@ -60,11 +61,7 @@ def report_command(
     """Render a comparison PDF now (kept in the organisation's report history too)."""
     settings = current_app.extensions["peerbench.settings"]
     try:
-        with transaction() as session:
-            org = find_organisation_by_slug(session, org_slug)
-            if org is None:
-                raise click.ClickException(f"No organisation with slug '{org_slug}'.")
-            org_id = org.id
+        org_id = org_id_for_slug(org_slug)
         with transaction(org_id) as session:
             org = find_organisation_by_slug(session, org_slug)
             report = service.request_report(
