@@ -282,9 +282,7 @@ def _accept_survey(session: Session, submission: Submission, parse: SurveyParse,
     replaced = 0
     for period, question in values.select("period", "question").unique().rows():
         replaced += connection.execute(
-            text(
-                "delete from survey_counts where org_id = :org and period = :period and question = :question"
-            ),
+            text("delete from survey_counts where org_id = :org and period = :p and question = :q"),
             {"org": submission.org_id, "p": period, "q": question},
         ).rowcount
     rows = [{"org": submission.org_id, "sub": submission.id, **row} for row in values.iter_rows(named=True)]
