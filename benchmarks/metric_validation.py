@@ -30,6 +30,8 @@ from benchmarks.readers import (
 )
 
 MAX_ERRORS = 1_000
+# every month since 1900 for every uploadable code, with room to spare: a longer file must repeat a key
+MAX_METRIC_ROWS = 40_000
 LONG_COLUMNS = ("period", "metric", "value")
 COMPUTED_REASON = "computed by Peerbench, not uploaded"
 PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -75,9 +77,29 @@ def validate_metrics_file(
 ) -> MetricsParse:
     """Read and validate a metrics file; progress runs from 0 to 1 as it is processed."""
     report = progress or (lambda _fraction: None)
+    lines = _count_lines(Path(path))
+    if lines > MAX_METRIC_ROWS + 1:
+        # a valid file cannot be this long: refuse before holding it (memory stays bounded)
+        reason = (
+            f"file has {lines - 1:,} rows; a metrics file holds one value per month and metric of one "
+            f"organisation, at most {MAX_METRIC_ROWS:,} rows: split it by organisation"
+        )
+        return _rejected([RowError(None, None, None, reason)], rows=lines - 1)
     parse = _validate(read_table(path, filename, progress=lambda f: report(0.7 * f)), today, report)
     report(1.0)
     return parse
+
+
+def _count_lines(path: Path) -> int:
+    """Lines of a text file, counted in 1 MB blocks (0 for a workbook: its sheet is bounded by its size)."""
+    count = 0
+    with path.open("rb") as f:
+        if f.read(2) == b"PK":
+            return 0
+        f.seek(0)
+        while block := f.read(1024 * 1024):
+            count += block.count(b"\n")
+    return count
 
 
 def validate_metric_records(records: list[dict[str, Any]], *, today: date) -> MetricsParse:

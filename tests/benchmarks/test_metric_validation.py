@@ -285,3 +285,16 @@ def test_every_template_is_a_valid_upload(tmp_path, name):
     parse = validate_metrics_file(path, name, today=TODAY)
     assert parse.ok, parse.errors
     assert parse.values.height == 14
+
+
+def test_a_file_longer_than_any_valid_one_is_refused_before_it_is_read(tmp_path):
+    from benchmarks.metric_validation import MAX_METRIC_ROWS
+
+    path = tmp_path / "huge.csv"
+    path.write_text("period,metric,value\n" + "2026-01,fcr_rate,70\n" * (MAX_METRIC_ROWS + 1))
+    parse = validate_metrics_file(path, "huge.csv", today=date(2026, 11, 26))
+    assert not parse.ok
+    [error] = parse.errors
+    assert error.row is None
+    assert f"file has {MAX_METRIC_ROWS + 1:,} rows" in error.reason
+    assert "split it by organisation" in error.reason
