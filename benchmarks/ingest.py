@@ -279,22 +279,25 @@ def _accept_survey(session: Session, submission: Submission, parse: SurveyParse,
     """Replace the organisation's counts of every period and question in the file with the new ones."""
     values = parse.values
     connection = session.connection()
-    replaced = 0
-    for period, question in values.select("period", "question").unique().rows():
-        replaced += connection.execute(
-            text("delete from survey_counts where org_id = :org and period = :p and question = :q"),
-            {"org": submission.org_id, "p": period, "q": question},
-        ).rowcount
-    rows = [{"org": submission.org_id, "sub": submission.id, **row} for row in values.iter_rows(named=True)]
+    _load_incoming(connection, values, "incoming_counts")
+    params = {"org": submission.org_id, "sub": submission.id}
+    replaced = connection.execute(
+        text(
+            "delete from survey_counts where org_id = :org"
+            " and (period, question) in (select period, question from incoming_counts)"
+        ),
+        params,
+    ).rowcount
     connection.execute(
         text(
             "insert into survey_counts"
             " (org_id, period, question, answer, channel, segment, count, submission_id)"
-            " values (:org, :period, :question, :answer, :channel, :segment, :count, :sub)"
+            " select :org, period, question, answer, channel, segment, count, :sub from incoming_counts"
         ),
-        rows,
+        params,
     )
-    _mark_accepted(submission, parse.rows, values, len(rows), replaced, now)
+    connection.execute(text("drop table incoming_counts"))
+    _mark_accepted(submission, parse.rows, values, values.height, replaced, now)
 
 
 def _mark_accepted(
@@ -311,24 +314,37 @@ def _mark_accepted(
     submission.errors = []
 
 
-def _load_incoming(connection: Connection, values: pl.DataFrame) -> None:
-    """Bulk-load validated values into a temporary table: COPY on PostgreSQL, executemany on SQLite."""
+_INCOMING = {
+    "incoming_values": {"period": "varchar(7)", "metric": "varchar(40)", "value": "double precision"},
+    "incoming_counts": {
+        "period": "varchar(7)",
+        "question": "varchar(40)",
+        "answer": "varchar(40)",
+        "channel": "varchar(40)",
+        "segment": "varchar(60)",
+        "count": "bigint",
+    },
+}
+
+
+def _load_incoming(connection: Connection, values: pl.DataFrame, table: str = "incoming_values") -> None:
+    """Bulk-load validated rows into a temporary table: COPY on PostgreSQL, executemany on SQLite."""
+    columns = _INCOMING[table]
+    names = ", ".join(columns)
+    rows = values.select(list(columns))
     if connection.dialect.name == "postgresql":
-        connection.execute(
-            text(
-                "create temporary table incoming_values"
-                " (period varchar(7), metric varchar(40), value double precision) on commit drop"
-            )
-        )
+        typed = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+        connection.execute(text(f"create temporary table {table} ({typed}) on commit drop"))
         raw = connection.connection.driver_connection
         with (
             raw.cursor() as cursor,
-            cursor.copy("copy incoming_values (period, metric, value) from stdin with (format csv)") as copy,
+            cursor.copy(f"copy {table} ({names}) from stdin with (format csv)") as copy,
         ):
-            for chunk in values.iter_slices(100_000):
+            for chunk in rows.iter_slices(100_000):
                 copy.write(chunk.write_csv(include_header=False))  # CSV in bulk: no Python call per row
         return
-    connection.execute(text("create temporary table incoming_values (period text, metric text, value real)"))
+    connection.execute(text(f"create temporary table {table} ({names})"))
+    placeholders = ", ".join("?" for _ in columns)
     connection.exec_driver_sql(
-        "insert into incoming_values (period, metric, value) values (?, ?, ?)", list(values.iter_rows())
+        f"insert into {table} ({names}) values ({placeholders})", list(rows.iter_rows())
     )
