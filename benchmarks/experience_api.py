@@ -14,7 +14,7 @@ from benchmarks.catalogue import PROFILE_QUESTIONS
 from benchmarks.cohorts import parse_cohort_param
 from benchmarks.jobs import recompute
 from benchmarks.schemas import CohortField
-from benchmarks.windows import shift_period
+from benchmarks.windows import recent_months
 from core import jobs
 from core.clock import utcnow
 from core.db import db
@@ -124,12 +124,6 @@ class ProfileQuerySchema(Schema):
     cohort = CohortField(load_default="industry")
 
 
-def _months(count: int) -> list[str]:
-    today = utcnow().date()
-    last = f"{today.year:04d}-{today.month:02d}"
-    return [shift_period(last, -i) for i in range(count)]
-
-
 @blp.route("/orgs/<slug>/experience")
 class ExperienceView(MethodView):
     @requires(Permission.VIEW)
@@ -137,7 +131,7 @@ class ExperienceView(MethodView):
     @blp.response(200, ExperienceSchema)
     def get(self, query: dict[str, Any], org: Organisation) -> dict[str, Any]:
         """NPS, CSAT and CES per month with margins and breakdowns, and XLA targets met or missed."""
-        months = _months(query["months"])
+        months = recent_months(utcnow().date(), query["months"])
         targets = surveys.list_xla_targets(db.session, org)
         values = surveys.own_period_values(db.session, org, months)
         return {

@@ -12,8 +12,8 @@ from wtforms.validators import InputRequired
 from benchmarks import surveys
 from benchmarks.catalogue import METRICS_BY_CODE, PROFILE_QUESTIONS
 from benchmarks.cohorts import LEVELS, CohortLevel, parse_cohort_param
-from benchmarks.experience_api import _months
 from benchmarks.jobs import recompute
+from benchmarks.windows import recent_months
 from core import jobs
 from core.clock import utcnow
 from core.db import db
@@ -48,7 +48,7 @@ for _question in PROFILE_QUESTIONS:
 @bp.route("/o/<slug>/experience", methods=["GET"])
 @requires(Permission.VIEW)
 def experience(org: Organisation) -> str:
-    months = _months(12)
+    months = recent_months(utcnow().date(), 12)
     level = _level()
     answers = surveys.list_profile_answers(db.session, org)
     targets = surveys.list_xla_targets(db.session, org)

@@ -72,6 +72,12 @@ def period_of(day: date) -> str:
     return _period(day.year, day.month)
 
 
+def recent_months(today: date, count: int) -> list[str]:
+    """The `count` months ending with `today`'s month, newest first."""
+    last = period_of(today)
+    return [shift_period(last, -i) for i in range(count)]
+
+
 def quarter_of(period: str) -> Window:
     """The calendar quarter containing the month."""
     year, month = _split_period(period)
