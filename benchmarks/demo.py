@@ -25,16 +25,18 @@ from benchmarks.demo_data import (
     DemoPopulation,
     generate_population,
     metrics_files,
+    profile_answers,
     survey_files,
 )
 from benchmarks.models import Submission, SubmissionKind, SubmissionStatus
 from benchmarks.recompute import recompute_benchmarks
+from benchmarks.surveys import set_profile_answer
 from core.app import settings_of
 from core.clock import utcnow
 from core.db import for_org, transaction
 from core.settings import Settings
 from tenants.models import Organisation, OrgKind
-from tenants.service import OrgProfile, create_organisation, find_organisation_by_slug
+from tenants.service import OrgProfile, create_organisation, find_organisation_by_slug, get_organisation
 
 
 class DemoLoadError(RuntimeError):
@@ -72,6 +74,7 @@ def load_demo_population(
         for upload in uploads:
             _ingest(upload, settings, today)
             bar.advance(task)
+        _answer_profiles(population, org_ids)
         bar.update(task, description="Recomputing benchmarks")
         summary = recompute_benchmarks(now=utcnow())
         bar.advance(task)
@@ -90,6 +93,17 @@ def load_demo_population(
     if not with_surveys:
         lines.append("Survey uploads are not available in this build: NPS, CSAT and CES were not loaded.")
     return lines
+
+
+def _answer_profiles(population: DemoPopulation, org_ids: dict[str, int]) -> None:
+    """Each organisation answers the profile questions once, as its owner would on the Experience page."""
+    for slug, answers in profile_answers(population).items():
+        if slug not in org_ids:
+            continue
+        with transaction(org_ids[slug]) as session:
+            org = get_organisation(session, org_ids[slug])
+            for question, answer in answers.items():
+                set_profile_answer(session, org, None, question, answer, now=utcnow())
 
 
 def _surveys_supported() -> bool:

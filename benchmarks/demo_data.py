@@ -20,7 +20,7 @@ from typing import TypeVar
 
 import polars as pl
 
-from benchmarks.catalogue import METRICS, QUESTIONS_BY_CODE, MetricSource
+from benchmarks.catalogue import METRICS, PROFILE_QUESTIONS, QUESTIONS_BY_CODE, MetricSource
 from benchmarks.windows import period_of, shift_period
 from tenants.demo import DEMO_CONSULTANCY_SLUG, DEMO_ORG_SLUG
 from tenants.dimensions import Industry, Region, SizeBand
@@ -327,3 +327,27 @@ def _org_surveys(rng: random.Random, org: DemoOrg, periods: tuple[str, ...]) -> 
             drawn = Counter(rng.choices(scale, cum_weights=list(accumulate(probabilities)), k=k))
             rows += [(org.slug, period, code, a, drawn[a]) for a in scale if drawn[a]]
     return rows
+
+
+def profile_answers(population: DemoPopulation, seed: int = DEFAULT_SEED) -> dict[str, dict[str, str]]:
+    """Each organisation's profile answers; mature desks lean customer-centric and measured."""
+    rng = random.Random(seed + 7)
+    leaning = {
+        "success_indicator": ("sla_performance", "customer_satisfaction"),
+        "csat_method": ("none", "nps"),
+        "user_view": ("end_users", "business_users"),
+        "it_orientation": ("technology_centric", "customer_centric"),
+        "improvement_agenda": ("no", "we_do_now"),
+    }
+    answers: dict[str, dict[str, str]] = {}
+    for org in population.orgs:
+        mine = {}
+        for question in PROFILE_QUESTIONS:
+            weak, strong = leaning[question.code]
+            roll = rng.random()
+            if roll < 0.35:
+                mine[question.code] = strong if org.maturity > 0 else weak
+            else:
+                mine[question.code] = rng.choice(question.options)
+        answers[org.slug] = mine
+    return answers

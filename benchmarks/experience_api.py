@@ -43,7 +43,7 @@ class CsatSchema(Schema):
     n = fields.Integer()
     satisfied = fields.Integer()
     pct = fields.Float()
-    interval = fields.Nested(IntervalSchema, metadata={"description": "Wilson 95% interval, 0..1"})
+    interval = fields.Nested(IntervalSchema, metadata={"description": "Wilson 95% interval, in percent"})
 
 
 class CesSchema(Schema):

@@ -225,3 +225,17 @@ def test_demo_population_loads_through_uploads_once(app, stored) -> None:
     again = load_demo_population(app, organisations=40, months=6, today=TODAY)
     assert again == ["Peer population already loaded (40 organisations): left as it is."]
     assert len(stored(select(Submission))) == 2 * 44
+
+
+def test_every_organisation_answers_every_profile_question_validly():
+    from benchmarks.catalogue import PROFILE_QUESTIONS
+    from benchmarks.demo_data import profile_answers
+
+    population = generate_population(today=date(2026, 11, 26), organisations=60, months=3)
+    answers = profile_answers(population)
+    assert set(answers) == {org.slug for org in population.orgs}
+    for mine in answers.values():
+        assert {q.code: q.accepts(mine[q.code]) for q in PROFILE_QUESTIONS} == {
+            q.code: True for q in PROFILE_QUESTIONS
+        }
+    assert answers == profile_answers(population)  # deterministic
