@@ -94,13 +94,18 @@ class ReportPdf(MethodView):
     @blp.alt_response(409, description="The report is not ready yet")
     def get(self, org: Organisation, report_id: int) -> Response:
         """The PDF of a ready report (409 while it is queued or rendering)."""
-        report = service.get_report(db.session(), org, report_id)
-        path = service.report_file(
-            db.session(), org, current_user, report, storage_root=settings_of(current_app).storage_path
-        )
-        return send_file(
-            path,
-            mimetype="application/pdf",
-            as_attachment=True,
-            download_name=service.report_filename(org, report),
-        )
+        return send_report_pdf(org, report_id)
+
+
+def send_report_pdf(org: Organisation, report_id: int) -> Response:
+    """The stored PDF as a download, for the API and the web page alike (the download is audited)."""
+    report = service.get_report(db.session(), org, report_id)
+    path = service.report_file(
+        db.session(), org, current_user, report, storage_root=settings_of(current_app).storage_path
+    )
+    return send_file(
+        path,
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=service.report_filename(org, report),
+    )

@@ -13,7 +13,6 @@ from flask import (
     jsonify,
     redirect,
     render_template,
-    send_file,
     url_for,
 )
 from flask_login import current_user
@@ -28,6 +27,7 @@ from benchmarks.display import DEFAULT_LEVEL, default_window, level_options, win
 from benchmarks.positions import list_windows
 from benchmarks.reports import service
 from benchmarks.reports.api import blp as api_blp
+from benchmarks.reports.api import send_report_pdf
 from benchmarks.reports.cli import report_command
 from benchmarks.reports.jobs import generate_report
 from benchmarks.reports.models import Paper, Report
@@ -159,16 +159,7 @@ def _status(report: Report) -> dict[str, object]:
 @bp.get("/o/<slug>/reports/<int:report_id>/download")
 @requires(Permission.VIEW)
 def download(org: Organisation, report_id: int) -> Response:
-    report = service.get_report(db.session, org, report_id)
-    path = service.report_file(
-        db.session(), org, current_user, report, storage_root=settings_of(current_app).storage_path
-    )
-    return send_file(
-        path,
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=service.report_filename(org, report),
-    )
+    return send_report_pdf(org, report_id)
 
 
 @bp.post("/o/<slug>/reports/<int:report_id>/regenerate")
