@@ -9,12 +9,18 @@ from sqlalchemy import engine_from_config, pool
 
 from core.db import Base
 
-for module in ("tenants.models", "benchmarks.models", "benchmarks.polls.models", "benchmarks.reports.models"):
-    try:
-        importlib.import_module(module)
-    except ModuleNotFoundError as exc:  # a feature package without models yet
-        if exc.name is None or not module.startswith(exc.name):
-            raise
+MODEL_MODULES = (
+    "tenants.models",
+    "benchmarks.uploads.models",
+    "benchmarks.metrics.models",
+    "benchmarks.surveys.models",
+    "benchmarks.engine.models",
+    "benchmarks.experience.models",
+    "benchmarks.polls.models",
+    "benchmarks.reports.models",
+)
+for module in MODEL_MODULES:
+    importlib.import_module(module)
 
 config = context.config
 target_metadata = Base.metadata

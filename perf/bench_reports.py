@@ -83,7 +83,8 @@ def create_database(database: str) -> tuple[str, str]:
 
 def populate(orgs: int, seed: int) -> list[int]:
     """Organisations over 3 industries x 3 sizes with 12 months of every metric and survey answers."""
-    from benchmarks.models import MetricValue, SurveyCount
+    from benchmarks.metrics.models import MetricValue
+    from benchmarks.surveys.models import SurveyCount
     from core.db import transaction
     from tenants.dimensions import Industry, Region, SizeBand
     from tenants.models import OrgKind
@@ -136,10 +137,10 @@ def median_seconds(repeat: int, run: Callable[[], object]) -> float:
 
 
 def in_process(app: Flask, org_id: int, repeat: int) -> dict[str, float]:
-    from benchmarks.cohorts import parse_cohort_param
+    from benchmarks.engine.cohorts import parse_cohort_param
+    from benchmarks.engine.windows import Window
     from benchmarks.reports.document import build_document
     from benchmarks.reports.render import render_html, render_pdf
-    from benchmarks.windows import Window
     from core.clock import utcnow
     from core.db import transaction
     from tenants.branding import PEERBENCH
@@ -210,11 +211,11 @@ def through_workers(
     from redis import Redis
     from rq import Worker
 
-    from benchmarks.cohorts import parse_cohort_param
+    from benchmarks.engine.cohorts import parse_cohort_param
+    from benchmarks.engine.windows import Window
     from benchmarks.reports import service
     from benchmarks.reports.jobs import generate_report
     from benchmarks.reports.models import Paper, Report, ReportStatus
-    from benchmarks.windows import Window
     from core import jobs
     from core.app import settings_of
     from core.clock import utcnow
@@ -325,7 +326,7 @@ def main() -> None:
     }
     os.environ.update({k: v for k, v in env.items() if k != "REDIS_URL"})
     os.environ.pop("REDIS_URL", None)
-    from benchmarks.recompute import recompute_benchmarks
+    from benchmarks.engine.recompute import recompute_benchmarks
     from core.app import create_app
 
     app = create_app()

@@ -62,8 +62,8 @@ def prepare() -> tuple[str, str]:
 
 
 def ingest_child(app_url: str, admin_url: str, path: str, queue: Any) -> None:
-    from benchmarks import ingest
-    from benchmarks.models import SubmissionKind
+    from benchmarks.uploads import ingest
+    from benchmarks.uploads.models import SubmissionKind
     from core.app import create_app
     from core.clock import utcnow
     from core.db import transaction

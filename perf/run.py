@@ -330,8 +330,8 @@ def create_organisations(data: Dataset) -> tuple[list[int], int]:
 
 def ingest_child(args: argparse.Namespace) -> None:
     """Run in its own process so that its peak RSS is the ingest's: every file through the real path."""
-    from benchmarks.ingest import process_submission, receive_submission
-    from benchmarks.models import SubmissionKind, SubmissionStatus
+    from benchmarks.uploads.ingest import process_submission, receive_submission
+    from benchmarks.uploads.models import SubmissionKind, SubmissionStatus
     from core.app import create_app
     from core.clock import utcnow
     from core.db import transaction
@@ -649,8 +649,8 @@ from g
 
 
 def section_recompute(report: Report, admin: str, args: argparse.Namespace) -> None:
-    from benchmarks import recompute
-    from benchmarks.statistics import cohort_positions, cohort_statistics
+    from benchmarks.engine import recompute
+    from benchmarks.engine.statistics import cohort_positions, cohort_statistics
     from core.clock import utcnow
 
     print("\n[2] recompute: every cohort cell x metric x window", flush=True)
@@ -887,7 +887,7 @@ def issue_tokens(user_id: int, org_ids: list[int]) -> list[tuple[str, str]]:
 
 
 def latest_window(admin: str) -> str:
-    from benchmarks.windows import Window
+    from benchmarks.engine.windows import Window
 
     engine = create_engine(admin)
     with engine.connect() as connection:

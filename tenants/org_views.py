@@ -23,8 +23,8 @@ from tenants.views import bp
 @bp.get("/o/<slug>/")
 @requires(Permission.VIEW)
 def org_home(org: Organisation) -> str | Response:
-    if "benchmarks.dashboard" in current_app.view_functions:
-        return redirect(url_for("benchmarks.dashboard", slug=org.slug))
+    if "dashboard.dashboard" in current_app.view_functions:
+        return redirect(url_for("dashboard.dashboard", slug=org.slug))
     return render_template("tenants/home.html", org=org)
 
 

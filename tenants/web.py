@@ -2,56 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
-from flask import Flask, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_login import current_user
 
 from core.app import api_of, register_demo_loader
+from core.db import transaction
 from core.extensions import csrf
 from core.web import refused
-from tenants import audit
-from tenants.models import Organisation
-from tenants.roles import PERMISSIONS, Permission, Role
-
-
-@dataclass(frozen=True)
-class NavEntry:
-    endpoint: str
-    label: str
-    permission: Permission
-    order: int
-    when: Callable[[Organisation], bool] | None = None
-
-
-def register_org_nav(
-    app: Flask,
-    endpoint: str,
-    label: str,
-    permission: Permission,
-    *,
-    order: int,
-    when: Callable[[Organisation], bool] | None = None,
-) -> None:
-    """Add a tab to every organisation's navigation (shown to roles holding `permission`)."""
-    app.extensions.setdefault("peerbench.org_nav", []).append(
-        NavEntry(endpoint, label, permission, order, when)
-    )
-
-
-BannerProvider = Callable[[Organisation], list[dict[str, str]]]
-
-
-def register_banner(app: Flask, provider: BannerProvider) -> None:
-    app.extensions.setdefault("peerbench.banners", []).append(provider)
+from tenants import api, audit, cli, demo, org_views  # noqa: F401 - org_views adds its routes to bp
+from tenants.access import init_access
+from tenants.billing import api as billing_api
+from tenants.billing import views as billing_views
+from tenants.nav import banners, org_nav, register_org_nav
+from tenants.roles import Permission
+from tenants.views import bp
 
 
 def init_app(app: Flask) -> None:
-    from tenants import api, billing_api, billing_views, cli, demo, org_views  # noqa: F401 - registers routes
-    from tenants.access import init_access
-    from tenants.views import bp
-
     init_access(app)
     app.register_blueprint(bp)
     for blueprint in (api.blp, billing_api.blp):
@@ -70,33 +37,11 @@ def init_app(app: Flask) -> None:
         ("tenants.audit_log", "Audit log", Permission.VIEW_AUDIT, 95, None),
     ):
         register_org_nav(app, endpoint, label, permission, order=order, when=when)
-    app.context_processor(lambda: {"org_nav": _org_nav(app), "page_banners": _banners(app)})
+    app.context_processor(lambda: {"org_nav": org_nav(app), "page_banners": banners(app)})
     refused.connect(_audit_refusal, weak=False)
 
 
-def _org_nav(app: Flask) -> Callable[[Organisation, Role | None], list[tuple[str, str]]]:
-    def entries(org: Organisation, role: Role | None) -> list[tuple[str, str]]:
-        allowed = PERMISSIONS[role] if role else frozenset()
-        nav = sorted(app.extensions.get("peerbench.org_nav", []), key=lambda e: e.order)
-        return [
-            (e.endpoint, e.label) for e in nav if e.permission in allowed and (e.when is None or e.when(org))
-        ]
-
-    return entries
-
-
-def _banners(app: Flask) -> list[dict[str, str]]:
-    from flask import g
-
-    org = g.get("org")
-    if org is None:
-        return []
-    return [banner for provider in app.extensions.get("peerbench.banners", []) for banner in provider(org)]
-
-
 def _api_docs() -> str:
-    from flask import current_app
-
     spec = api_of(current_app).spec.to_dict()
 
     def openapi_paths() -> list[tuple[str, list[tuple[str, dict]]]]:
@@ -107,10 +52,6 @@ def _api_docs() -> str:
 
 def _audit_refusal(_sender: object, status: int, path: str, reason: str) -> None:
     """Every 401/403 is in the audit log, in its own transaction (the request's was rolled back)."""
-    from flask import g
-
-    from core.db import transaction
-
     org = g.get("org")
     user = current_user if current_user and current_user.is_authenticated else None
     with transaction(org.id if org else None) as session:

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 from openpyxl import Workbook
 
-from benchmarks import experience
 from benchmarks.polls.results import SUPPRESSED, CrossTab, PollResults, Summary
+from benchmarks.surveys import measures
 
 HEADER = ("section", "question", "answer", "n", "count", "percent", "margin_of_error")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -49,9 +49,9 @@ def result_rows(results: PollResults) -> Iterator[tuple[Cell, ...]]:
 
 
 def _summary_value(library: str, summary: Summary) -> tuple[str, float]:
-    if isinstance(summary, experience.NpsResult):
+    if isinstance(summary, measures.NpsResult):
         return "NPS", summary.score
-    if isinstance(summary, experience.CsatResult):
+    if isinstance(summary, measures.CsatResult):
         return "CSAT %", summary.pct
     return "CES mean", summary.mean
 

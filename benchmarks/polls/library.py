@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from benchmarks.catalogue import PROFILE_QUESTIONS, QUESTIONS_BY_CODE
-from benchmarks.catalogue import QuestionKind as CatalogueKind
+from benchmarks.metrics.catalogue import PROFILE_QUESTIONS, QUESTIONS_BY_CODE
+from benchmarks.metrics.catalogue import QuestionKind as CatalogueKind
 from benchmarks.polls.models import PollQuestion, QuestionKind
 from tenants.dimensions import Industry, Region, SizeBand
 

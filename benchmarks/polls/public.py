@@ -14,8 +14,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from benchmarks.polls import entitlements, service
 from benchmarks.polls.models import Poll
-from benchmarks.polls.results import poll_results
-from benchmarks.polls.views import result_charts
+from benchmarks.polls.results import poll_results, result_charts
 from core.clock import utcnow
 from core.db import db
 from core.errors import InvalidInput, NotFound

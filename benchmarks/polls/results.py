@@ -13,15 +13,16 @@ from datetime import date
 from sqlalchemy import distinct, func
 from sqlalchemy.orm import Session, aliased
 
-from benchmarks import experience
+from benchmarks.dashboard import charts
 from benchmarks.polls.library import QuestionSpec, spec_of
 from benchmarks.polls.models import Poll, PollAnswer, PollQuestion, PollResponse, QuestionKind
+from benchmarks.surveys import measures
 from core.db import for_org
 
 MIN_CELL = 5  # cross-tab cells and groups under this many respondents are suppressed
 SUPPRESSED = "<5"
 
-Summary = experience.NpsResult | experience.CsatResult | experience.CesResult
+Summary = measures.NpsResult | measures.CsatResult | measures.CesResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +123,7 @@ def poll_results(session: Session, poll: Poll, *, by: str | None = None) -> Poll
 def _question_result(spec: QuestionSpec, counts: dict[str, int], n: int, texts: list[str]) -> QuestionResult:
     if spec.kind is QuestionKind.TEXT:
         return QuestionResult(spec, n, (), None, tuple(sorted(texts, key=str.casefold)))
-    shares = experience.answer_shares(
+    shares = measures.answer_shares(
         {code: c for code, c in counts.items() if code in spec.codes},
         spec.codes,
         respondents=n if spec.kind is QuestionKind.MULTIPLE else None,
@@ -137,7 +138,7 @@ def _question_result(spec: QuestionSpec, counts: dict[str, int], n: int, texts: 
 def _summary(spec: QuestionSpec, counts: dict[str, int], n: int) -> Summary | None:
     if n == 0 or spec.library not in ("nps", "csat", "ces"):
         return None
-    measure = {"nps": experience.nps, "csat": experience.csat, "ces": experience.ces}[spec.library]
+    measure = {"nps": measures.nps, "csat": measures.csat, "ces": measures.ces}[spec.library]
     return measure(counts)
 
 
@@ -211,3 +212,12 @@ def _column(
         CrossTabCell(None, None) if i in hidden else CrossTabCell(c, 100.0 * c / group.n)
         for i, c in enumerate(counts)
     ]
+
+
+def result_charts(results: PollResults) -> dict[int, str]:
+    """A bar chart per answered choice question (SVG we generate: safe to inline)."""
+    return {
+        q.spec.id: charts.answer_bars([(r.label, r.pct or 0.0, r.margin) for r in q.rows])
+        for q in results.questions
+        if q.rows and q.n > 0
+    }

@@ -1,4 +1,4 @@
-"""Poll builder, results and exports for members; `init_polls` wires pages, the public page and the API."""
+"""Poll builder, results and exports for members. Thin."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Flask,
     Response,
     current_app,
     flash,
@@ -20,7 +19,6 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from benchmarks import charts
 from benchmarks.polls import entitlements, exports, service
 from benchmarks.polls.forms import (
     ConfirmForm,
@@ -32,29 +30,16 @@ from benchmarks.polls.forms import (
 )
 from benchmarks.polls.library import spec_of
 from benchmarks.polls.models import Poll, PollStatus
-from benchmarks.polls.results import PollResults, poll_results
+from benchmarks.polls.results import PollResults, poll_results, result_charts
 from benchmarks.polls.schemas import PollQuestionSchema, public_url
-from core.app import api_of
 from core.clock import utcnow
 from core.db import db
 from core.errors import PeerbenchError
-from core.extensions import csrf
 from tenants.access import requires
 from tenants.models import Organisation
 from tenants.roles import Permission, can
-from tenants.web import register_org_nav
 
 bp = Blueprint("polls", __name__, template_folder="templates")
-
-
-def init_polls(app: Flask) -> None:
-    from benchmarks.polls import api, public
-
-    app.register_blueprint(bp)
-    app.register_blueprint(public.bp)
-    csrf.exempt(api.blp)
-    api_of(app).register_blueprint(api.blp)
-    register_org_nav(app, "polls.poll_list", "Polls", Permission.VIEW, order=40)
 
 
 def _settings() -> Any:  # Any: core.settings.Settings
@@ -227,15 +212,6 @@ def change_status(org: Organisation, poll_id: int) -> Response:
 def _results(org: Organisation, poll_id: int) -> tuple[Poll, PollResults]:
     poll = service.get_poll(db.session, org, poll_id, now=utcnow())
     return poll, poll_results(db.session, poll, by=request.args.get("by") or None)
-
-
-def result_charts(results: PollResults) -> dict[int, str]:
-    """A bar chart per answered choice question (SVG we generate: safe to inline)."""
-    return {
-        q.spec.id: charts.answer_bars([(r.label, r.pct or 0.0, r.margin) for r in q.rows])
-        for q in results.questions
-        if q.rows and q.n > 0
-    }
 
 
 @bp.get("/o/<slug>/polls/<int:poll_id>/results")

@@ -8,15 +8,15 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-from benchmarks.cohorts import CohortLevel, parse_cohort_param
+from benchmarks.engine.cohorts import CohortLevel, parse_cohort_param
+from benchmarks.engine.windows import Window
 from benchmarks.reports import service
 from benchmarks.reports.models import Paper, ReportStatus
-from benchmarks.windows import Window
 from core.clock import utcnow
 from core.db import transaction
 from core.errors import PeerbenchError
+from core.progress import progress_bar
 from tenants.cli import org_id_for_slug
 from tenants.service import find_organisation_by_slug
 
@@ -68,7 +68,7 @@ def report_command(
                 session, org, None, window, cohorts, Paper(paper), settings=settings, now=utcnow()
             )
             report_id = report.id
-        with _progress() as bar:
+        with progress_bar(28) as bar:
             task = bar.add_task(f"Report {report_id}", total=1.0)
             try:
                 status = service.generate_report(
@@ -95,9 +95,3 @@ def report_command(
         pages = report.pages
     shutil.copyfile(path, output)
     click.secho(f"Wrote {output} ({pages} pages; report {report_id} is in the history).", fg="green")
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description:<28}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn()
-    )

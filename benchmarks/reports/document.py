@@ -13,12 +13,14 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from benchmarks import charts
-from benchmarks.catalogue import METRICS_BY_CODE, Direction, Metric
-from benchmarks.cohorts import CohortLevel
-from benchmarks.dashboard import AREAS, Dashboard, MetricRow, RowState, build_dashboard
-from benchmarks.display import direction_text, format_value, ordinal
-from benchmarks.positions import MetricPosition, PositionsView, list_positions
+from benchmarks.dashboard import charts
+from benchmarks.dashboard.display import format_value, ordinal
+from benchmarks.dashboard.rows import Dashboard, MetricRow, RowState, build_dashboard
+from benchmarks.engine.cohorts import CohortLevel
+from benchmarks.engine.positions import MetricPosition, PositionsView, list_positions
+from benchmarks.engine.statistics import SUPPRESSED_REASON
+from benchmarks.engine.windows import Window, quarter_of, shift_period
+from benchmarks.metrics.catalogue import AREAS, METRICS_BY_CODE, Direction, Metric, direction_text
 from benchmarks.reports.summary import (
     ExecutiveSummary,
     Methodology,
@@ -30,8 +32,6 @@ from benchmarks.reports.summary import (
     build_survey_detail,
     cohort_size_text,
 )
-from benchmarks.statistics import SUPPRESSED_REASON
-from benchmarks.windows import Window, quarter_of, shift_period
 from tenants.branding import Branding
 from tenants.models import Organisation
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from marshmallow import Schema, fields, post_load, validate
 
-from benchmarks.display import DEFAULT_LEVEL
+from benchmarks.dashboard.display import DEFAULT_LEVEL
+from benchmarks.engine.fields import CohortField, WindowField
 from benchmarks.reports.models import Paper
-from benchmarks.schemas import CohortField, WindowField
 
 
 class ReportRequestSchema(Schema):

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, selectinload
 
-from benchmarks.cohorts import CohortLevel
-from benchmarks.positions import list_windows
+from benchmarks.engine.cohorts import CohortLevel
+from benchmarks.engine.positions import list_windows
+from benchmarks.engine.windows import Window
 from benchmarks.reports.document import build_document
 from benchmarks.reports.models import Paper, Report, ReportStatus
 from benchmarks.reports.render import RendererMissing, check_renderer, render_html, render_pdf
-from benchmarks.windows import Window
 from core.db import for_org, transaction
 from core.errors import Conflict, InvalidInput, NotFound, PeerbenchError
 from core.settings import Settings

@@ -1,6 +1,6 @@
 """The report's summary pages: the executive summary, the survey detail, profile answers and methodology.
 
-Plain values only, formatted as the rest of the product formats them (`benchmarks.display`).
+Plain values only, formatted as the rest of the product formats them (`benchmarks.dashboard.display`).
 """
 
 from __future__ import annotations
@@ -10,16 +10,18 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
-from benchmarks import charts, surveys
-from benchmarks.catalogue import METRICS, METRICS_BY_CODE, Direction
-from benchmarks.cohorts import CohortLevel
-from benchmarks.dashboard import AREAS, Dashboard, QuartileCount
-from benchmarks.display import direction_text, format_value, ordinal, reading_text
-from benchmarks.experience import MIN_SURVEY_RESPONSES, ces, csat, nps
-from benchmarks.models import SurveyCount, XlaComparator
-from benchmarks.positions import NO_DATA_REASON, MetricPosition, PositionsView
-from benchmarks.statistics import MIN_COHORT, MIN_COHORT_FOR_DECILES, SUPPRESSED_REASON
-from benchmarks.windows import Window
+from benchmarks.dashboard import charts
+from benchmarks.dashboard.display import format_value, ordinal, reading_text
+from benchmarks.dashboard.rows import Dashboard, QuartileCount
+from benchmarks.engine.cohorts import CohortLevel
+from benchmarks.engine.positions import NO_DATA_REASON, MetricPosition, PositionsView
+from benchmarks.engine.statistics import MIN_COHORT, MIN_COHORT_FOR_DECILES, SUPPRESSED_REASON
+from benchmarks.engine.windows import Window
+from benchmarks.experience import service
+from benchmarks.experience.models import XlaComparator
+from benchmarks.metrics.catalogue import AREAS, METRICS, METRICS_BY_CODE, Direction, direction_text
+from benchmarks.surveys.measures import MIN_SURVEY_RESPONSES, ces, csat, nps
+from benchmarks.surveys.models import SurveyCount
 from core.db import for_org
 from tenants.models import Organisation
 
@@ -165,11 +167,11 @@ def _watermelon(view: PositionsView) -> tuple[bool | None, str]:
 
 
 def _xla(session: Session, org: Organisation, window: Window) -> list[XlaLine]:
-    targets = surveys.list_xla_targets(session, org)
+    targets = service.list_xla_targets(session, org)
     if not targets:
         return []
     months = list(window.months)
-    statuses = surveys.xla_status(targets, surveys.own_period_values(session, org, months), months)
+    statuses = service.xla_status(targets, service.own_period_values(session, org, months), months)
     lines = []
     for target in targets:
         metric = METRICS_BY_CODE[target.metric]
@@ -294,7 +296,7 @@ def build_profiles(
     session: Session, org: Organisation, levels: list[CohortLevel], labels: list[str], *, primary: str
 ) -> list[ProfileBlock]:
     """How each cohort answered the profile questions (success indicator first), own answer marked."""
-    per_level = [surveys.profile_cohorts(session, org, level) for level in levels]
+    per_level = [service.profile_cohorts(session, org, level) for level in levels]
     blocks = []
     for i, first in enumerate(per_level[0]):
         cohort_charts = []

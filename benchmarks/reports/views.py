@@ -6,7 +6,6 @@ import logging
 
 from flask import (
     Blueprint,
-    Flask,
     current_app,
     flash,
     g,
@@ -22,42 +21,24 @@ from wtforms import RadioField, SelectField, SelectMultipleField
 from wtforms.validators import InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from benchmarks.cohorts import CohortLevel, parse_cohort_param
-from benchmarks.display import DEFAULT_LEVEL, default_window, level_options, window_options
-from benchmarks.positions import list_windows
+from benchmarks.dashboard.display import DEFAULT_LEVEL, default_window, level_options, window_options
+from benchmarks.engine.cohorts import CohortLevel, parse_cohort_param
+from benchmarks.engine.positions import list_windows
+from benchmarks.engine.windows import Window
 from benchmarks.reports import service
-from benchmarks.reports.api import blp as api_blp
 from benchmarks.reports.api import send_report_pdf
-from benchmarks.reports.cli import report_command
 from benchmarks.reports.jobs import generate_report
 from benchmarks.reports.models import Paper, Report
-from benchmarks.reports.render import RendererMissing, check_renderer
-from benchmarks.windows import Window
 from core import jobs
-from core.app import api_of, settings_of
+from core.app import settings_of
 from core.clock import utcnow
 from core.db import db
-from core.extensions import csrf
 from tenants.access import requires
 from tenants.models import Organisation
 from tenants.roles import Permission, can
-from tenants.web import register_org_nav
 
 bp = Blueprint("reports", __name__, template_folder="templates")
 log = logging.getLogger(__name__)
-
-
-def init_reports(app: Flask) -> None:
-    """Pages, API, the `report` command and the Reports tab; says at start if PDFs cannot be rendered."""
-    try:
-        check_renderer()
-    except RendererMissing as error:
-        log.error("%s Reports will be refused until then.", error)
-    app.register_blueprint(bp)
-    csrf.exempt(api_blp)
-    api_of(app).register_blueprint(api_blp)
-    app.cli.add_command(report_command)
-    register_org_nav(app, "reports.history", "Reports", Permission.VIEW, order=40)
 
 
 class ReportForm(FlaskForm):

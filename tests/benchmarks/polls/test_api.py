@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from benchmarks.catalogue import QUESTIONS_BY_CODE
+from benchmarks.metrics.catalogue import QUESTIONS_BY_CODE
 from benchmarks.polls.models import Poll, PollLink
 from tenants.roles import Role
 from tests.benchmarks.polls.conftest import field_of

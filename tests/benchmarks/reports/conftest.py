@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from benchmarks.models import MetricValue, SurveyCount
-from benchmarks.recompute import recompute_benchmarks
+from benchmarks.engine.recompute import recompute_benchmarks
+from benchmarks.metrics.models import MetricValue
+from benchmarks.surveys.models import SurveyCount
 from core.db import transaction
 from tenants.dimensions import Industry
 from tenants.models import Organisation, OrgKind

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from benchmarks.catalogue import METRICS_BY_CODE, Direction
-from benchmarks.display import format_value, ordinal
+from benchmarks.dashboard.display import format_value, ordinal
+from benchmarks.metrics.catalogue import METRICS_BY_CODE, Direction
 from tenants.roles import Role
 from tests.tenants.test_branding import tiny_png
 

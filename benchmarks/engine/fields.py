@@ -1,0 +1,30 @@
+"""Marshmallow fields for the engine's values: a window code and a cohort parameter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields
+
+from benchmarks.engine.cohorts import parse_cohort_param
+from benchmarks.engine.windows import Window
+
+
+class WindowField(fields.String):
+    """`2026-Q3` or `T12M-2026-09`, loaded as a Window."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Window:
+        try:
+            return Window.parse(str(value))
+        except ValueError as error:
+            raise ValidationError(str(error)) from error
+
+
+class CohortField(fields.String):
+    """The dimensions to match, comma-separated (`industry,size`), or `all`."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        try:
+            return parse_cohort_param(str(value))
+        except ValueError as error:
+            raise ValidationError(str(error)) from error

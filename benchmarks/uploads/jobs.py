@@ -1,0 +1,34 @@
+"""RQ entry point of uploads: thin, id-taking, idempotent. Retries, timeouts, progress: core.jobs."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from benchmarks.engine.jobs import schedule_recompute
+from benchmarks.uploads.ingest import mark_failed, process_submission
+from benchmarks.uploads.models import SubmissionStatus
+from core import jobs
+from core.clock import utcnow
+
+
+def _storage_root():
+    return current_app.extensions["peerbench.settings"].storage_path
+
+
+def validate_submission(org_id: int, submission_id: int) -> str:
+    """Validate and store one upload, then queue one benchmark recompute (debounced)."""
+    try:
+        status = process_submission(
+            org_id,
+            submission_id,
+            storage_root=_storage_root(),
+            today=utcnow().date(),
+            now=utcnow,
+            progress=jobs.report_progress,
+        )
+    except Exception as error:
+        mark_failed(org_id, submission_id, f"processing failed: {type(error).__name__}; it will be retried")
+        raise
+    if status is SubmissionStatus.ACCEPTED:
+        schedule_recompute()
+    return status.value
