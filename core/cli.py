@@ -3,25 +3,53 @@ can exist (`db upgrade`, `demo`). Feature packages add their commands (orgs, use
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 from werkzeug.serving import run_simple
 
 from core.app import create_app, settings_of
+from core.db import db
 from core.errors import NotMigrated
-from core.schema import current_revision, head_revision, upgrade
+from core.schema import check_migrated, current_revision, head_revision, upgrade
 from core.settings import load_settings
 
 
 def _cli_app() -> Flask:
-    try:
-        app = create_app()
-    except NotMigrated as error:
-        click.secho(str(error), fg="red", err=True)
-        raise SystemExit(2) from None
+    # the schema is checked when a command runs, not when commands are listed: `peerbench --help` and every
+    # `--help` work on a fresh checkout, before `peerbench db upgrade`
+    app = create_app(check_schema=False)
     app.cli.add_command(worker)
+    _check_schema_first(app.cli)
     return app
+
+
+def _check_schema_first(command: click.Command) -> None:
+    """Make every command of the app's group refuse (exit 2, naming the fix) an un-migrated database."""
+    if isinstance(command, click.Group):
+        for subcommand in command.commands.values():
+            _check_schema_first(subcommand)
+        return
+    callback = command.callback
+    if callback is None or getattr(callback, "checks_schema", False):
+        return
+
+    @functools.wraps(callback)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        click.get_current_context().ensure_object(ScriptInfo).load_app()  # `run` loads it in its callback
+        assert db.engine is not None
+        try:
+            check_migrated(db.engine)
+        except NotMigrated as error:
+            click.secho(str(error), fg="red", err=True)
+            raise SystemExit(2) from None
+        return callback(*args, **kwargs)
+
+    checked.checks_schema = True  # type: ignore[attr-defined]
+    command.callback = checked
 
 
 main = FlaskGroup(
@@ -82,6 +110,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
 main.add_command(db_group)
 main.add_command(demo)
+_check_schema_first(main.commands["run"])  # serving an un-migrated database would answer 500 to every page
 
 
 @click.command("worker")

@@ -8,8 +8,10 @@ from typing import Any
 from blinker import Namespace
 from flask import Flask, Response, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
+from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from core.converters import register_converters
 from core.db import db
 from core.errors import PeerbenchError, error_body
 
@@ -44,11 +46,13 @@ def is_api_request() -> bool:
 
 
 def register_web(app: Flask) -> None:
+    register_converters(app.url_map)
     app.after_request(_security_headers)
     app.after_request(_finish_transaction)
     app.teardown_appcontext(_remove_session)
     app.register_error_handler(PeerbenchError, _render_peerbench_error)
     app.register_error_handler(RateLimitExceeded, _render_rate_limited)
+    app.register_error_handler(ValidationError, _render_invalid)
     app.register_error_handler(HTTPException, _render_http_error)
     app.register_error_handler(Exception, _render_unexpected)
 
@@ -107,6 +111,13 @@ def _render_rate_limited(error: RateLimitExceeded) -> Response:
         429, "rate_limited", f"Too many requests: limit {error.description}. Try again later."
     )
     return response
+
+
+def _render_invalid(error: ValidationError) -> Response:
+    """A schema loaded by hand (a form field, a JSON body read in the view) failed: 422 naming the fields."""
+    details = _flatten_messages(error.messages)
+    message = "The request is not valid: " + "; ".join(f"{d['field']}: {d['message']}" for d in details[:5])
+    return render_error(422, "invalid_input", message, details)
 
 
 def _render_http_error(error: HTTPException) -> Response:

@@ -21,7 +21,18 @@ class WindowField(fields.String):
 
 
 class CohortField(fields.String):
-    """The dimensions to match, comma-separated (`industry,size`), or `all`."""
+    """The dimensions to match, comma-separated (`industry,size`), or `all`.
+
+    A `load_default` is given as the parameter's text (`"industry"`) and loaded like a sent value, so an
+    omitted parameter gives the view a level, never the bare string.
+    """
+
+    def __init__(self, *, load_default: str | None = None, **kwargs: Any) -> None:
+        if load_default is not None:
+            level = parse_cohort_param(load_default)  # a wrong default fails at import, not on a request
+            kwargs["load_default"] = lambda: level
+            kwargs.setdefault("metadata", {}).setdefault("default", load_default)
+        super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         try:

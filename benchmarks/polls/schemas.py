@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from flask import url_for
@@ -12,6 +11,7 @@ from benchmarks.polls import service
 from benchmarks.polls.library import LIBRARY_CODES, PROFILE_DIMENSIONS, spec_of
 from benchmarks.polls.models import Poll, PollStatus, QuestionKind
 from benchmarks.polls.results import SUPPRESSED
+from core.fields import BoundedDateTime
 
 _TYPES = [k.value for k in service.CUSTOM_KINDS]
 
@@ -24,7 +24,10 @@ class PollQuestionSchema(Schema):
     type = fields.String(validate=validate.OneOf(_TYPES), load_default=QuestionKind.SINGLE.value)
     options = fields.List(fields.String(), load_default=list)
     scale_max = fields.Integer(
-        load_default=None, allow_none=True, metadata={"description": "a 1-N scale's N"}
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=2, max=10),
+        metadata={"description": "a 1-N scale's N"},
     )
     required = fields.Boolean(load_default=True)
 
@@ -64,7 +67,7 @@ class _PollFields(Schema):
         fields.String(validate=validate.OneOf(list(PROFILE_DIMENSIONS))),
         metadata={"description": "respondent profile questions for cross-tabs: industry, size, region"},
     )
-    closes_at = fields.AwareDateTime(default_timezone=UTC, allow_none=True)
+    closes_at = BoundedDateTime(allow_none=True)
     response_cap = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=1_000_000))
     one_per_browser = fields.Boolean()
     show_results_after = fields.Boolean(metadata={"description": "live results on the thank-you page"})

@@ -28,7 +28,8 @@ def test_the_app_refuses_an_unmigrated_database(app_config, tmp_path):
 
 def test_the_console_refuses_an_unmigrated_database_naming_the_command(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "PEERBENCH_INSTANCE_PATH": str(tmp_path)}
-    result = CliRunner().invoke(main, ["orgs", "create", "--help"], env=env)
+    # `--help` works without a database (tests/core/test_input_bounds.py); running the command refuses
+    result = CliRunner().invoke(main, ["recompute"], env=env)
     assert result.exit_code == 2
     assert "peerbench db upgrade" in result.output
 
