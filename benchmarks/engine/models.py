@@ -1,10 +1,10 @@
-"""What the recompute writes: cohort snapshots, positions, profile distributions and the run log."""
+"""What the recompute writes: cohort snapshots, organisations' window values, profile distributions, runs."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.clock import utcnow
@@ -35,24 +35,30 @@ class BenchmarkSnapshot(Base):
     p75: Mapped[float | None] = mapped_column(Float)
     p90: Mapped[float | None] = mapped_column(Float)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the contributing organisations' values, rounded, sorted ascending, as little-endian float64 (kept for
+    # suppressed cells too: the next upload adds to them). Never published: the read path derives only an
+    # organisation's own rank, quartile and gap from it (benchmarks/engine/cells.py)
+    peer_values: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    run_id: Mapped[int | None]  # the recompute run that last wrote the cell (the positions ETag)
 
 
-class BenchmarkPosition(TenantOwned, Base):
-    """Where one organisation sits in one cohort cell: precomputed by the recompute, read by its tenant."""
+class OrganisationWindowValues(TenantOwned, Base):
+    """One organisation's benchmarked values of one window (metric code -> value, rounded), and its cell.
 
-    __tablename__ = "benchmark_positions"
+    Read by its own tenant for its positions; the recompute keeps it so that an upload's incremental
+    recompute knows which value (and which cohort cells) it replaces. One row per organisation and window,
+    not one per metric and cohort level: 44,000 rows instead of 8.8 M at 2,000 organisations.
+    """
 
-    # the natural key is the primary key (its first column serves the tenant's lookups): one index, not
-    # three, to maintain while the recompute writes millions of rows
+    __tablename__ = "benchmark_org_values"
+
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
     window_code: Mapped[str] = mapped_column(String(16), primary_key=True)
-    cohort_level: Mapped[str] = mapped_column(String(32), primary_key=True)
-    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
-    cohort_key: Mapped[str] = mapped_column(String(80))
-    value: Mapped[float] = mapped_column(Float)
-    rank: Mapped[float | None] = mapped_column(Float)  # None when the cell is suppressed
-    quartile: Mapped[int | None]
-    gap: Mapped[float | None] = mapped_column(Float)
+    # the organisation's finest cohort cell (industry+size+region) when the values were computed: an
+    # incremental recompute takes the values out of these cells even when the profile changed since
+    cell_key: Mapped[str] = mapped_column(String(80))
+    window_values: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    run_id: Mapped[int | None]
 
 
 class RecomputeRun(Base):
@@ -63,6 +69,7 @@ class RecomputeRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    kind: Mapped[str] = mapped_column(String(16), default="full")  # "full" or "organisation" (incremental)
     windows: Mapped[list[str]] = mapped_column(JSON, default=list)
     organisations: Mapped[int] = mapped_column(default=0)
     cells: Mapped[int] = mapped_column(default=0)

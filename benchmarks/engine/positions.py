@@ -1,7 +1,8 @@
-"""Reading where an organisation sits: its precomputed positions joined with the cohort snapshots.
+"""Reading where an organisation sits: its own window values placed in the cohort's stored cells.
 
-Nothing here computes a benchmark; suppression was applied by the recompute (a suppressed cell has no
-figure stored), and this module passes on only the reason.
+Nothing here computes a cohort statistic; suppression was applied by the recompute (a suppressed cell has
+no figure stored), and this module passes on only the reason. The organisation's rank, quartile and gap
+are derived from the cell's sorted values (`cells.place_in_cell`), which are never passed on.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select, true
 from sqlalchemy.orm import Session
 
+from benchmarks.engine.cells import place_in_cell, unpack_values
 from benchmarks.engine.cohorts import CohortKey, CohortLevel, cohort_key_for
-from benchmarks.engine.models import BenchmarkPosition, BenchmarkSnapshot, RecomputeRun
+from benchmarks.engine.models import BenchmarkSnapshot, OrganisationWindowValues, RecomputeRun
 from benchmarks.engine.statistics import SUPPRESSED_REASON, is_watermelon
 from benchmarks.engine.windows import Window
 from benchmarks.metrics.catalogue import METRICS, Direction, Metric, MetricSource
@@ -69,6 +71,7 @@ class PositionsView:
     cohort: CohortKey
     positions: list[MetricPosition]
     computed_at: datetime | None
+    version: int = 0  # the latest recompute run behind these figures (the API's ETag)
 
     def by_code(self) -> dict[str, MetricPosition]:
         return {p.metric.code: p for p in self.positions}
@@ -92,45 +95,61 @@ def cohort_figures(snapshot: BenchmarkSnapshot) -> CohortFigures:
 
 
 def list_positions(session: Session, org: Organisation, window: Window, level: CohortLevel) -> PositionsView:
-    """Every catalogue metric: the organisation's value, rank, quartile and the cohort's figures or reason."""
+    """Every catalogue metric: the organisation's value, rank, quartile and the cohort's figures or reason.
+
+    One query: the cohort's cells of the window, each with the organisation's own window values joined in.
+    Rank, quartile and gap are placed in the cell's stored sorted values (`cells.place_in_cell`).
+    """
     cohort = cohort_of(org, level)
-    own = {
-        p.metric: p
-        for p in session.scalars(
-            for_org(BenchmarkPosition, org.id).where(
-                BenchmarkPosition.window_code == window.code, BenchmarkPosition.cohort_level == level.code
-            )
+    own_values = for_org(OrganisationWindowValues, org.id).where(
+        OrganisationWindowValues.window_code == window.code
+    )
+    own = own_values.with_only_columns(
+        OrganisationWindowValues.window_values, OrganisationWindowValues.run_id
+    ).subquery()
+    rows = session.execute(
+        select(
+            BenchmarkSnapshot.metric,
+            BenchmarkSnapshot.suppressed,
+            BenchmarkSnapshot.n,
+            BenchmarkSnapshot.p10,
+            BenchmarkSnapshot.p25,
+            BenchmarkSnapshot.median,
+            BenchmarkSnapshot.p75,
+            BenchmarkSnapshot.p90,
+            BenchmarkSnapshot.peer_values,
+            BenchmarkSnapshot.computed_at,
+            BenchmarkSnapshot.run_id,
+            own.c.window_values,
+            own.c.run_id,
         )
-    }
-    snapshots = {
-        s.metric: s
-        for s in session.scalars(
-            select(BenchmarkSnapshot).where(
-                BenchmarkSnapshot.window_code == window.code, BenchmarkSnapshot.cohort_key == cohort.code
-            )
-        )
-    }
-    positions = []
-    for metric in METRICS:
-        mine, snapshot = own.get(metric.code), snapshots.get(metric.code)
-        if snapshot is None or snapshot.suppressed:
-            reason = SUPPRESSED_REASON if snapshot is not None or mine is not None else NO_DATA_REASON
-            positions.append(
-                MetricPosition(metric, mine.value if mine else None, None, None, None, None, reason)
-            )
-            continue
-        positions.append(
-            MetricPosition(
-                metric,
-                mine.value if mine else None,
-                mine.rank if mine else None,
-                mine.quartile if mine else None,
-                mine.gap if mine else None,
-                cohort_figures(snapshot),
-                None if mine else NO_DATA_REASON,
-            )
-        )
-    return PositionsView(org, window, level, cohort, positions, last_recompute(session))
+        .select_from(BenchmarkSnapshot)
+        .outerjoin(own, true())
+        .where(BenchmarkSnapshot.window_code == window.code, BenchmarkSnapshot.cohort_key == cohort.code)
+    ).all()
+    mine: dict[str, float] = dict(rows[0][11] or {}) if rows else {}
+    cells = {row[0]: row for row in rows}
+    runs = [row[10] or 0 for row in rows] + [rows[0][12] or 0 if rows else 0]
+    computed = [row[9] for row in rows if row[9] is not None]
+    positions = [
+        _metric_position(metric, mine.get(metric.code), cells.get(metric.code)) for metric in METRICS
+    ]
+    return PositionsView(
+        org, window, level, cohort, positions, max(computed) if computed else None, version=max(runs)
+    )
+
+
+def _metric_position(metric: Metric, value: float | None, cell: Row | None) -> MetricPosition:
+    if cell is None or cell.suppressed:
+        reason = SUPPRESSED_REASON if cell is not None or value is not None else NO_DATA_REASON
+        return MetricPosition(metric, value, None, None, None, None, reason)
+    figures = CohortFigures(cell.n, cell.p10, cell.p25, cell.median, cell.p75, cell.p90)
+    if value is None:
+        return MetricPosition(metric, None, None, None, None, figures, NO_DATA_REASON)
+    place = place_in_cell(value, unpack_values(cell.peer_values), cell.median, metric.direction)
+    if place is None:  # not in the cell it should be in: show the cohort, claim no place
+        return MetricPosition(metric, value, None, None, None, figures, None)
+    return MetricPosition(metric, value, place.rank, place.quartile, place.gap, figures, None)
 
 
 def find_cell(session: Session, metric: str, window: Window, cohort: CohortKey) -> BenchmarkSnapshot | None:

@@ -1,30 +1,48 @@
-"""The benchmark recompute: every organisation's window values -> cohort snapshots and positions.
+"""The benchmark recompute: organisations' window values -> cohort snapshots (with their sorted values).
 
 The one code path that reads every tenant's values. On PostgreSQL it runs under the fenced recompute role
 (`transaction(recompute=True)`), which may read metric values and survey counts of all organisations but
-write only snapshots, positions and its own run record. Reads never compute: pages and the API read what
-this wrote.
+write only snapshots, the organisations' window values and its own run record.
+
+Two ways in, with the same output (tests/benchmarks/engine/test_incremental.py compares them):
+
+- `recompute_benchmarks`: the full recompute (`peerbench recompute --all`), every window from every value;
+- `incremental.recompute_organisation`: after an accepted upload, only the windows its periods fall in,
+  and in them only the cohort cells of the organisation whose value changed.
+
+Positions are not stored: a snapshot keeps its cell's sorted values and the read path places the
+organisation in them (benchmarks/engine/cells.py), so a recompute writes ~211,000 cells and ~44,000
+organisation-window rows at 2,000 organisations instead of 8.8 M position rows.
 """
 
 from __future__ import annotations
 
-import io
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
 from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
 
+from benchmarks.engine.bulk import literals, read_frame, write_frame
+from benchmarks.engine.cells import pack_values
 from benchmarks.engine.cohorts import LEVELS, cohort_key_expr
+from benchmarks.engine.inputs import (
+    months_of,
+    org_value_rows,
+    read_counts,
+    read_monthly,
+    read_organisations,
+    window_values,
+)
 from benchmarks.engine.models import RecomputeRun
-from benchmarks.engine.statistics import MIN_COHORT, cohort_positions, cohort_statistics
+from benchmarks.engine.statistics import MIN_COHORT, cohort_cells
 from benchmarks.engine.windows import Window, windows_for_periods
-from benchmarks.metrics.catalogue import MIXES
-from benchmarks.surveys.measures import MIN_SURVEY_RESPONSES
 from core.db import transaction
 
-_SNAPSHOT_COLUMNS = [
+SNAPSHOT_COLUMNS = [
     "window_code",
     "cohort_level",
     "cohort_key",
@@ -37,25 +55,11 @@ _SNAPSHOT_COLUMNS = [
     "p75",
     "p90",
     "computed_at",
+    "peer_values",
+    "run_id",
 ]
-_POSITION_COLUMNS = [
-    "org_id",
-    "window_code",
-    "cohort_level",
-    "cohort_key",
-    "metric",
-    "value",
-    "rank",
-    "quartile",
-    "gap",
-]
-
-
-_INDEX_ORDER = {
-    "benchmark_positions": ["org_id", "window_code", "cohort_level", "metric"],
-    "benchmark_snapshots": ["window_code", "cohort_key", "metric"],
-    "profile_distributions": ["cohort_key", "question", "answer"],
-}
+_LOCK_KEY = 4_711_011  # one recompute at a time: two could otherwise add to the same cell concurrently
+_PACK_VALUES = 400_000  # values turned into Python floats at a time while packing cells (bounded memory)
 
 
 @dataclass(frozen=True)
@@ -63,133 +67,102 @@ class RecomputeSummary:
     windows: tuple[str, ...]
     organisations: int
     cells: int
-    positions: int
+    positions: int  # organisation x window x metric values placed in the cells (x 8 cohort levels)
 
 
 def recompute_benchmarks(*, now: datetime, windows: Iterable[Window] | None = None) -> RecomputeSummary:
-    """Recompute the snapshots and positions of `windows` (default: every window with data), atomically."""
+    """Recompute the snapshots of `windows` (default: every window with data) from every value, atomically."""
     with transaction(recompute=True) as session:
         connection = session.connection()
-        run = RecomputeRun(started_at=now)
-        session.add(run)
-        session.flush()
-        orgs = _read(
-            connection,
-            "select id as org_id, industry, size_band as size, region from organisations",
-            {"org_id": pl.Int64, "industry": pl.String, "size": pl.String, "region": pl.String},
-        )
-        monthly = _monthly_values(connection)
-        counts = _survey_counts(connection)
-        periods = set(monthly.get_column("period").unique().to_list()) | set(
-            counts.get_column("period").unique().to_list()
-        )
-        chosen = sorted(
-            set(windows) if windows is not None else set(windows_for_periods(periods)),
-            key=lambda w: w.sort_key,
-        )
-        months = _window_months(chosen)
-        values = pl.concat([_metric_window_values(monthly, months), _survey_window_values(counts, months)])
-        values = values.join(orgs, on="org_id", how="inner")
-        stats = cohort_statistics(values.drop("org_id"), by=("metric", "window_code"))
-        positions = cohort_positions(values, by=("metric", "window_code"))
+        lock(connection)
+        run = start_run(session, now, "full")
+        orgs = read_organisations(connection)
+        if windows is None:
+            monthly, counts = read_monthly(connection), read_counts(connection)
+            periods = set(monthly.get_column("period").unique().to_list()) | set(
+                counts.get_column("period").unique().to_list()
+            )
+            chosen = windows_for_periods(periods)
+        else:
+            chosen = sorted(set(windows), key=lambda w: w.sort_key)
+            months = months_of(chosen)
+            monthly, counts = read_monthly(connection, months=months), read_counts(connection, months=months)
+        values = window_values(monthly, counts, chosen, orgs)
+        del monthly, counts
         codes = [w.code for w in chosen]
-        _replace(connection, codes, stats.with_columns(pl.lit(now).alias("computed_at")), positions)
-        _replace_profiles(connection, _profile_distributions(connection, orgs))
-        run.finished_at = now
-        run.windows = codes
-        run.organisations = values.get_column("org_id").n_unique()
-        run.cells = stats.height
-        run.positions = positions.height
-        return RecomputeSummary(tuple(codes), run.organisations, run.cells, run.positions)
+        cells = replace_windows(connection, codes, values, now=now, run_id=run.id)
+        replace_profiles(connection, orgs)
+        return finish_run(run, now, codes, values.get_column("org_id").n_unique(), cells, values.height)
 
 
-def _window_months(windows: list[Window]) -> pl.DataFrame:
-    rows = [(w.code, month) for w in windows for month in w.months]
-    return pl.DataFrame(rows, schema={"window_code": pl.String, "period": pl.String}, orient="row")
+def lock(connection: Connection) -> None:
+    """Serialise recomputes (PostgreSQL advisory lock until commit; SQLite serialises writers itself)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
 
 
-def _monthly_values(connection: Connection) -> pl.DataFrame:
-    frame = _read(
-        connection,
-        "select org_id, period, metric, value from metric_values",
-        {"org_id": pl.Int64, "period": pl.String, "metric": pl.String, "value": pl.Float64},
-    )
-    tiers = MIXES["tier"]
-    # shift-left is derived per month from the tier mix: self-service plus service desk resolutions
-    shift_left = (
-        frame.filter(pl.col("metric").is_in(tiers[:2]))
-        .group_by("org_id", "period")
-        .agg(pl.col("value").sum(), pl.len().alias("parts"))
-        .filter(pl.col("parts") == 2)
-        .select("org_id", "period", pl.lit("shift_left_rate").alias("metric"), "value")
-    )
-    return pl.concat([frame, shift_left])
+def start_run(session: Session, now: datetime, kind: str) -> RecomputeRun:
+    run = RecomputeRun(started_at=now, kind=kind)
+    session.add(run)
+    session.flush()
+    return run
 
 
-def _metric_window_values(monthly: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
-    """Mean of the months an organisation reported in each window (one month is enough to contribute)."""
-    return (
-        monthly.join(months, on="period", how="inner")
-        .group_by("org_id", "window_code", "metric")
-        .agg(pl.col("value").mean())
-        .select("org_id", "window_code", "metric", "value")
-    )
+def finish_run(
+    run: RecomputeRun, now: datetime, codes: list[str], organisations: int, cells: int, placed: int
+) -> RecomputeSummary:
+    run.finished_at = now
+    run.windows = codes
+    run.organisations = organisations
+    run.cells = cells
+    run.positions = placed * len(LEVELS)
+    return RecomputeSummary(tuple(codes), organisations, cells, placed * len(LEVELS))
 
 
-def _survey_counts(connection: Connection) -> pl.DataFrame:
-    return _read(
-        connection,
-        "select org_id, period, question, answer, sum(count) as count from survey_counts"
-        " where question in ('nps', 'csat', 'ces') group by org_id, period, question, answer",
-        {
-            "org_id": pl.Int64,
-            "period": pl.String,
-            "question": pl.String,
-            "answer": pl.String,
-            "count": pl.Int64,
-        },
-    )
+def replace_windows(
+    connection: Connection, codes: list[str], values: pl.DataFrame, *, now: datetime, run_id: int
+) -> int:
+    """Replace every snapshot and organisation value of the windows `codes` with those of `values`."""
+    cells = cohort_cells(values.drop("org_id"), by=("metric", "window_code"))
+    snapshots = snapshot_rows(cells, now=now, run_id=run_id)
+    in_windows = f"window_code in {literals(codes)}"
+    connection.execute(text(f"delete from benchmark_snapshots where {in_windows}"))
+    connection.execute(text(f"delete from benchmark_org_values where {in_windows}"))
+    write_frame(connection, "benchmark_snapshots", snapshots)
+    write_frame(connection, "benchmark_org_values", org_value_rows(values, run_id))
+    return snapshots.height
 
 
-def _survey_window_values(counts: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
-    """NPS, CSAT and CES from the pooled answers of each window; fewer than 30 answers: not a cohort value."""
-    pooled = (
-        counts.join(months, on="period", how="inner")
-        .with_columns(pl.col("answer").cast(pl.Int64, strict=False).alias("score"))
-        .group_by("org_id", "window_code", "question")
-        .agg(
-            pl.col("count").sum().alias("n"),
-            pl.col("count").filter(pl.col("score") >= 9).sum().alias("promoters"),
-            pl.col("count").filter(pl.col("score") <= 6).sum().alias("detractors"),
-            pl.col("count").filter(pl.col("score") >= 4).sum().alias("satisfied"),
-            (pl.col("count") * pl.col("score")).sum().alias("total"),
-        )
-        .filter(pl.col("n") >= MIN_SURVEY_RESPONSES)
-    )
-    n = pl.col("n").cast(pl.Float64)
-    measures = pooled.select(
-        "org_id",
-        "window_code",
-        pl.col("question")
-        .replace_strict({"nps": "nps", "csat": "csat_pct", "ces": "ces_avg"})
-        .alias("metric"),
-        pl.when(pl.col("question") == "nps")
-        .then(100.0 * (pl.col("promoters") - pl.col("detractors")).cast(pl.Float64) / n)
-        .when(pl.col("question") == "csat")
-        .then(100.0 * pl.col("satisfied").cast(pl.Float64) / n)
-        .otherwise(pl.col("total").cast(pl.Float64) / n)
-        .alias("value"),
-    )
-    responses = pooled.group_by("org_id", "window_code").agg(
-        pl.col("n").max().cast(pl.Float64).alias("value")
-    )
-    responses = responses.select("org_id", "window_code", pl.lit("survey_responses").alias("metric"), "value")
-    return pl.concat([measures, responses])
+def snapshot_rows(cells: pl.DataFrame, *, now: datetime, run_id: int) -> pl.DataFrame:
+    """`benchmark_snapshots` rows of `cohort_cells` output: the figures, and the values packed."""
+    packed = pl.Series("peer_values", _packed(cells.get_column("values")), dtype=pl.Binary)
+    return cells.with_columns(
+        packed, pl.lit(now).alias("computed_at"), pl.lit(run_id, dtype=pl.Int64).alias("run_id")
+    ).select(SNAPSHOT_COLUMNS)
 
 
-def _profile_distributions(connection: Connection, orgs: pl.DataFrame) -> pl.DataFrame:
+def _packed(lists: pl.Series) -> list[bytes]:
+    """Each cell's sorted values as bytes, a bounded number of values in Python floats at a time."""
+    lengths = lists.list.len().to_list()
+    out: list[bytes] = []
+    start = 0
+    while start < len(lengths):
+        end, total = start, 0
+        while end < len(lengths) and (total == 0 or total + lengths[end] <= _PACK_VALUES):
+            total += lengths[end]
+            end += 1
+        data = pack_values(array("d", lists.slice(start, end - start).explode().drop_nulls().to_list()))
+        offset = 0
+        for length in lengths[start:end]:
+            out.append(data[offset : offset + 8 * length])
+            offset += 8 * length
+        start = end
+    return out
+
+
+def replace_profiles(connection: Connection, orgs: pl.DataFrame) -> None:
     """Organisations per profile answer in every cohort cell; a cell under 5 answering keeps no figure."""
-    answers = _read(
+    answers = read_frame(
         connection,
         "select org_id, question, answer from profile_answers",
         {"org_id": pl.Int64, "question": pl.String, "answer": pl.String},
@@ -212,69 +185,5 @@ def _profile_distributions(connection: Connection, orgs: pl.DataFrame) -> pl.Dat
                 pl.when(suppressed).then(None).otherwise(pl.col("respondents")).alias("respondents"),
             ).unique(["cohort_key", "question", "answer"])
         )
-    return pl.concat(parts) if parts else pl.DataFrame()
-
-
-def _replace_profiles(connection: Connection, distributions: pl.DataFrame) -> None:
     connection.execute(text("delete from profile_distributions"))
-    _write(connection, "profile_distributions", distributions)
-
-
-def _read(connection: Connection, sql: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    if connection.dialect.name == "postgresql":
-        buffer = io.BytesIO()
-        raw = connection.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(f"copy ({sql}) to stdout with (format csv)") as copy:
-            for block in copy:
-                buffer.write(block)
-        if buffer.tell() == 0:
-            return pl.DataFrame(schema=schema)
-        buffer.seek(0)
-        return pl.read_csv(buffer, has_header=False, new_columns=list(schema), schema=schema)
-    rows = connection.exec_driver_sql(sql).fetchall()
-    return pl.DataFrame(rows, schema=schema, orient="row")
-
-
-def _replace(
-    connection: Connection, windows: list[str], stats: pl.DataFrame, positions: pl.DataFrame
-) -> None:
-    params = {f"w{i}": code for i, code in enumerate(windows)}
-    placeholders = ", ".join(f":w{i}" for i in range(len(windows))) or "''"
-    connection.execute(text(f"delete from benchmark_snapshots where window_code in ({placeholders})"), params)
-    connection.execute(text(f"delete from benchmark_positions where window_code in ({placeholders})"), params)
-    _write(connection, "benchmark_snapshots", stats.select(_SNAPSHOT_COLUMNS))
-    _write(connection, "benchmark_positions", positions.select(_POSITION_COLUMNS))
-
-
-def _write(connection: Connection, table: str, frame: pl.DataFrame) -> None:
-    if frame.height == 0:
-        return
-    columns = frame.columns
-    if connection.dialect.name == "postgresql":
-        # COPY cannot load a table under row-level security: stage the rows, then one INSERT ... SELECT
-        names = ", ".join(columns)
-        staging = f"staging_{table}"
-        connection.execute(
-            text(
-                f"create temporary table {staging} on commit drop as select {names} from {table} where false"
-            )
-        )
-        raw = connection.connection.driver_connection
-        with (
-            raw.cursor() as cursor,
-            cursor.copy(f"copy {staging} ({names}) from stdin with (format csv)") as copy,
-        ):
-            for chunk in frame.iter_slices(200_000):
-                copy.write(chunk.write_csv(include_header=False, datetime_format="%Y-%m-%dT%H:%M:%S%.f%z"))
-        connection.execute(text(f"insert into {table} ({names}) select {names} from {staging}"))
-        connection.execute(text(f"drop table {staging}"))
-        return
-    placeholders = ", ".join("?" for _ in columns)
-    # rows in the order of the table's unique index insert several times faster into SQLite's b-tree
-    frame = frame.sort(_INDEX_ORDER.get(table, columns[:1]))
-    rows = frame.with_columns(
-        [pl.col(c).dt.strftime("%Y-%m-%d %H:%M:%S.%f") for c in columns if frame.schema[c] == pl.Datetime]
-    ).iter_rows()
-    connection.exec_driver_sql(
-        f"insert into {table} ({', '.join(columns)}) values ({placeholders})", list(rows)
-    )
+    write_frame(connection, "profile_distributions", pl.concat(parts))

@@ -86,7 +86,8 @@ def _clean(values: Iterable[float]) -> list[float]:
     return sorted(round_value(value) for value in values)
 
 
-def _stats_of_sorted(ordered: list[float]) -> CellResult:
+def sorted_percentiles(ordered: Sequence[float]) -> CellResult:
+    """`percentiles` of values already rounded and sorted ascending."""
     n = len(ordered)
     # suppress first: a cell of 4 must not leak through its n or percentiles
     if n < MIN_COHORT:
@@ -104,7 +105,7 @@ def _stats_of_sorted(ordered: list[float]) -> CellResult:
 
 def percentiles(values: Iterable[float]) -> CellResult:
     """The cell's published statistics over organisation values (one each), or `Suppressed` below 5."""
-    return _stats_of_sorted(_clean(values))
+    return sorted_percentiles(_clean(values))
 
 
 def percentile_rank(value: float, peers: Sequence[float], direction: Direction) -> float:
@@ -200,9 +201,11 @@ def is_watermelon(sla_quartile: int | None, nps_quartile: int | None, csat_quart
 # --- batch (polars) versions, bit-identical to the scalar functions above ------------------------------
 
 
-def _rounded_values(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+def rounded_values(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """Rows with a finite `value`, rounded as `round_value` does and -0.0 made 0.0 (lazy)."""
     value = pl.col("value").cast(pl.Float64)
-    rounded = pl.when(value.abs() < _ROUNDING_LIMIT).then(value.round(VALUE_DECIMALS)).otherwise(value)
+    # + 0.0 turns -0.0 into 0.0: a number has one stored form (see cells.normalise)
+    rounded = pl.when(value.abs() < _ROUNDING_LIMIT).then(value.round(VALUE_DECIMALS)).otherwise(value) + 0.0
     return frame.lazy().filter(value.is_not_null() & value.is_finite()).with_columns(rounded.alias("value"))
 
 
@@ -230,9 +233,11 @@ def _grouped_statistics(rounded: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
         figures.append(
             pl.when(shown).then(_quantile_expr(pl.col("_values"), n, q)).otherwise(None).alias(name)
         )
-    # suppress first: n itself is withheld for a small cell
+    # suppress first: n itself is withheld for a small cell (`true_n` stays for the engine, never published)
     return grouped.with_columns(figures).with_columns(
-        pl.when(published).then(n).otherwise(None).alias("n"), (~published).alias("suppressed")
+        pl.when(published).then(n).otherwise(None).alias("n"),
+        (~published).alias("suppressed"),
+        n.alias("true_n"),
     )
 
 
@@ -247,7 +252,7 @@ def cell_statistics(frame: pl.DataFrame, by: Sequence[str] | None = None) -> pl.
     p10/p90 are null below `MIN_COHORT_FOR_DECILES`. Sorted by the cell columns.
     """
     keys = list(by) if by is not None else [c for c in frame.columns if c != "value"]
-    rounded = _rounded_values(frame.select([*keys, "value"]))
+    rounded = rounded_values(frame.select([*keys, "value"]))
     return _grouped_statistics(rounded, keys).select([*keys, *_STAT_COLUMNS]).sort(keys).collect()
 
 
@@ -264,7 +269,7 @@ def cohort_statistics(
     dimensions = [d.value for d in DIMENSIONS]
     # categorical keys group about twice as fast as strings; cast back on the small result
     strings = [c for c in [*dimensions, *keys] if frame.schema[c] == pl.String]
-    rounded = _rounded_values(
+    rounded = rounded_values(
         frame.select([*dimensions, *keys, "value"]).with_columns(pl.col(strings).cast(pl.Categorical))
     ).cache()
     parts = [
@@ -273,6 +278,34 @@ def cohort_statistics(
             cohort_key_expr(level).alias("cohort_key"),
             *[pl.col(c).cast(pl.String) if c in strings else pl.col(c) for c in keys],
             *_STAT_COLUMNS,
+        )
+        for level in levels
+    ]
+    return pl.concat(pl.collect_all(parts)).sort(["cohort_key", *keys])
+
+
+def cohort_cells(
+    frame: pl.DataFrame, by: Sequence[str] = ("metric",), levels: Sequence[CohortLevel] = LEVELS
+) -> pl.DataFrame:
+    """`cohort_statistics` plus, per cell, `true_n` and `values`: the cell's rounded values sorted ascending.
+
+    This is what the recompute stores (the values as `peer_values`) and the one place where every cell of a
+    metric and window is known, with its true n, before anything is written.
+    """
+    keys = list(by)
+    dimensions = [d.value for d in DIMENSIONS]
+    strings = [c for c in [*dimensions, *keys] if frame.schema[c] == pl.String]
+    rounded = rounded_values(
+        frame.select([*dimensions, *keys, "value"]).with_columns(pl.col(strings).cast(pl.Categorical))
+    ).cache()
+    parts = [
+        _grouped_statistics(rounded, [*level.dimensions, *keys]).select(
+            pl.lit(level.code).alias("cohort_level"),
+            cohort_key_expr(level).alias("cohort_key"),
+            *[pl.col(c).cast(pl.String) if c in strings else pl.col(c) for c in keys],
+            *_STAT_COLUMNS,
+            "true_n",
+            pl.col("_values").alias("values"),
         )
         for level in levels
     ]
@@ -334,7 +367,7 @@ def cell_positions(
     keys = list(by)
     if "metric" not in keys:
         raise ValueError("cell_positions needs 'metric' among the cell columns, to read the direction")
-    return _positions(_rounded_values(frame), keys, _directions_by_code(directions)).collect()
+    return _positions(rounded_values(frame), keys, _directions_by_code(directions)).collect()
 
 
 def cohort_positions(
@@ -353,7 +386,7 @@ def cohort_positions(
         raise ValueError("cohort_positions needs 'metric' among the cell columns, to read the direction")
     direction_of = _directions_by_code(directions)
     dimensions = [d.value for d in DIMENSIONS]
-    rounded = _rounded_values(frame).cache()
+    rounded = rounded_values(frame).cache()
     parts = [
         _positions(rounded, [*level.dimensions, *keys], direction_of)
         .with_columns(pl.lit(level.code).alias("cohort_level"), cohort_key_expr(level).alias("cohort_key"))

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from benchmarks.engine.cli import recompute_with_progress
+from benchmarks.engine.cli import recompute_upload_with_progress
 from benchmarks.uploads import ingest
 from benchmarks.uploads.models import SubmissionKind, SubmissionStatus
 from core.clock import utcnow
@@ -76,13 +76,14 @@ def import_file(file: Path, org_slug: str, kind: str, no_recompute: bool) -> Non
                 value = f", value {error['value']!r}" if error["value"] is not None else ""
                 click.echo(f"  {where}{column}{value}: {error['reason']}", err=True)
             raise SystemExit(1)
+        periods = (submission.first_period, submission.last_period)
         click.secho(
             f"Accepted submission {submission.id}: {submission.rows_total} rows, "
             f"{submission.values_added} new values, {submission.values_replaced} replaced.",
             fg="green",
         )
-    if not no_recompute:
-        recompute_with_progress()
+    if not no_recompute and periods[0] and periods[1]:
+        recompute_upload_with_progress(org_id, periods[0], periods[1])
 
 
 COMMANDS = (import_file,)

@@ -198,6 +198,15 @@ def process_submission(
         return SubmissionStatus(submission.status)
 
 
+def accepted_periods(org_id: int, submission_id: int) -> tuple[str, str] | None:
+    """The first and last month of an accepted submission (what its recompute covers)."""
+    with transaction(org_id) as session:
+        submission = session.scalar(for_org(Submission, org_id).where(Submission.id == submission_id))
+        if submission is None or submission.first_period is None or submission.last_period is None:
+            return None
+        return submission.first_period, submission.last_period
+
+
 def mark_failed(org_id: int, submission_id: int, message: str) -> None:
     """Record that processing crashed (not the file's fault); a retry starts again from `received`."""
     with transaction(org_id) as session:

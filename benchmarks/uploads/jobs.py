@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from benchmarks.engine.jobs import schedule_recompute
-from benchmarks.uploads.ingest import mark_failed, process_submission
+from benchmarks.engine.jobs import schedule_organisation_recompute
+from benchmarks.uploads.ingest import accepted_periods, mark_failed, process_submission
 from benchmarks.uploads.models import SubmissionStatus
 from core import jobs
 from core.clock import utcnow
@@ -16,7 +16,7 @@ def _storage_root():
 
 
 def validate_submission(org_id: int, submission_id: int) -> str:
-    """Validate and store one upload, then queue one benchmark recompute (debounced)."""
+    """Validate and store one upload, then queue the recompute of what it changed."""
     try:
         status = process_submission(
             org_id,
@@ -29,6 +29,6 @@ def validate_submission(org_id: int, submission_id: int) -> str:
     except Exception as error:
         mark_failed(org_id, submission_id, f"processing failed: {type(error).__name__}; it will be retried")
         raise
-    if status is SubmissionStatus.ACCEPTED:
-        schedule_recompute()
+    if status is SubmissionStatus.ACCEPTED and (periods := accepted_periods(org_id, submission_id)):
+        schedule_organisation_recompute(org_id, *periods)
     return status.value

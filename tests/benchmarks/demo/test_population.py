@@ -17,11 +17,14 @@ from benchmarks.demo.population import (
     metrics_files,
     survey_files,
 )
-from benchmarks.engine.models import BenchmarkPosition
+from benchmarks.engine.cohorts import ALL
+from benchmarks.engine.models import OrganisationWindowValues
+from benchmarks.engine.positions import list_positions, list_windows
 from benchmarks.metrics.catalogue import MIXES
 from benchmarks.metrics.validation import validate_metrics_file
 from benchmarks.surveys.validation import validate_survey_file
 from benchmarks.uploads.models import Submission, SubmissionStatus
+from core.db import transaction
 from tenants.demo import DEMO_CONSULTANCY_SLUG, DEMO_ORG_SLUG, load_demo_login
 from tenants.dimensions import Industry, Region, SizeBand
 from tenants.models import Organisation
@@ -207,15 +210,18 @@ def test_demo_population_loads_through_uploads_once(app, stored) -> None:
     assert lines[0].startswith("Loaded 40 peer organisations x 6 months")
 
     northwind = stored(select(Organisation).where(Organisation.slug == DEMO_ORG_SLUG))[0]
-    positions = stored(select(BenchmarkPosition).where(BenchmarkPosition.org_id == northwind.id))
-    assert {p.metric for p in positions} >= {
+    values = stored(select(OrganisationWindowValues).where(OrganisationWindowValues.org_id == northwind.id))
+    assert set().union(*(v.window_values for v in values)) >= {
         "fcr_rate",
         "cost_per_ticket",
         "nps",
         "csat_pct",
         "shift_left_rate",
     }
-    assert any(p.cohort_level == "all" and p.rank is not None for p in positions)
+    with app.app_context(), transaction(northwind.id) as session:
+        window = list_windows(session)[0]
+        view = list_positions(session, session.get(Organisation, northwind.id), window, ALL)
+    assert any(p.rank is not None for p in view.positions)
     submissions = stored(select(Submission))
     assert len(submissions) == 2 * 44
     assert {s.status for s in submissions} == {SubmissionStatus.ACCEPTED}

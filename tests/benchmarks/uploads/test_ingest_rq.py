@@ -61,7 +61,7 @@ def run_worker(app_config) -> subprocess.CompletedProcess:
     )
 
 
-def test_uploads_are_processed_by_a_worker_and_recomputed_once(
+def test_uploads_are_processed_by_a_worker_and_recomputed_incrementally(
     rq_app, app_config, make_org, token_for, queue_redis, stored
 ):
     client = rq_app.test_client()
@@ -99,6 +99,7 @@ def test_uploads_are_processed_by_a_worker_and_recomputed_once(
         )
     )
     assert [(c.n, c.median) for c in cell] == [(5, 62.0)]
-    # five accepted uploads queued one debounced recompute, not five
+    # each accepted upload queued the recompute of what it changed; none queued a full recompute
     log = result.stderr + result.stdout
-    assert log.count("peerbench: benchmarks.engine.jobs.recompute()") == 1, log[-3000:]
+    assert log.count("peerbench: benchmarks.engine.jobs.recompute_upload(") == 5, log[-3000:]
+    assert log.count("peerbench: benchmarks.engine.jobs.recompute()") == 0, log[-3000:]
