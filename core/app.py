@@ -9,12 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
-from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import jobs
 from core.db import db
 from core.extensions import csrf, limiter, login_manager
+from core.openapi import PeerbenchApi
 from core.schema import check_migrated
 from core.settings import Settings, load_settings
 from core.web import register_web
@@ -110,10 +110,10 @@ def _register_extensions(app: Flask, settings: Settings) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    app.extensions["peerbench.api"] = Api(app)  # one per app: its OpenAPI document is this app's
+    app.extensions["peerbench.api"] = PeerbenchApi(app)  # one per app: its OpenAPI document is this app's
 
 
-def api_of(app: Flask) -> Api:
+def api_of(app: Flask) -> PeerbenchApi:
     return app.extensions["peerbench.api"]
 
 

@@ -9,9 +9,16 @@ from marshmallow import ValidationError, fields
 from benchmarks.engine.cohorts import parse_cohort_param
 from benchmarks.engine.windows import Window
 
+_YEAR = r"(19\d{2}|[2-9]\d{3})"  # MIN_YEAR..MAX_YEAR of benchmarks.engine.windows
+WINDOW_PATTERN = rf"^{_YEAR}-Q[1-4]$|^T12M-{_YEAR}-(0[1-9]|1[0-2])$"
+
 
 class WindowField(fields.String):
-    """`2026-Q3` or `T12M-2026-09`, loaded as a Window."""
+    """`2026-Q3` or `T12M-2026-09`, loaded as a Window; the OpenAPI document carries the pattern."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("metadata", {}).setdefault("pattern", WINDOW_PATTERN)
+        super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Window:
         try:

@@ -22,6 +22,7 @@ from benchmarks.polls.schemas import (
 )
 from core.clock import utcnow
 from core.db import db
+from core.openapi import id_links
 from tenants.access import requires
 from tenants.models import Organisation
 from tenants.roles import Permission
@@ -33,11 +34,20 @@ def _settings() -> Any:  # Any: core.settings.Settings
     return current_app.extensions["peerbench.settings"]
 
 
+_POLL = "/api/v1/orgs/{slug}/polls/{poll_id}"
+_POLL_LINKS = {
+    "GetPoll": ("get", _POLL),
+    "EditPoll": ("patch", _POLL),
+    "PollResults": ("get", _POLL + "/results"),
+}
+
+
 @blp.route("/orgs/<slug>/polls")
 class Polls(MethodView):
     @requires(Permission.POLLS)
     @blp.arguments(PollCreateSchema)
     @blp.response(201, PollSchema)
+    @blp.doc(**id_links(201, "poll_id", _POLL_LINKS))
     def post(self, draft: service.PollDraft, org: Organisation) -> Poll:
         """Create a draft poll from library and custom questions; the answer carries its public URL."""
         return service.create_poll(db.session, org, current_user, draft, now=utcnow())

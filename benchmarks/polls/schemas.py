@@ -120,8 +120,8 @@ class PollSchema(Schema):
     status = fields.String(dump_only=True)
     questions = fields.Function(lambda poll: _questions(poll), dump_only=True)
     profile = fields.Function(lambda poll: list(service.profile_of(poll)), dump_only=True)
-    closes_at = fields.AwareDateTime(dump_only=True)
-    response_cap = fields.Integer(dump_only=True)
+    closes_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    response_cap = fields.Integer(dump_only=True, allow_none=True)
     response_count = fields.Integer(dump_only=True)
     one_per_browser = fields.Boolean(dump_only=True)
     show_results_after = fields.Boolean(dump_only=True)
@@ -136,8 +136,8 @@ class PollSchema(Schema):
         dump_only=True,
     )
     created_at = fields.AwareDateTime(dump_only=True)
-    opened_at = fields.AwareDateTime(dump_only=True)
-    closed_at = fields.AwareDateTime(dump_only=True)
+    opened_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    closed_at = fields.AwareDateTime(dump_only=True, allow_none=True)
 
 
 def _questions(poll: Poll) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from core import jobs
 from core.app import settings_of
 from core.clock import utcnow
 from core.db import db
+from core.openapi import id_links
 from tenants.access import requires
 from tenants.models import Organisation
 from tenants.roles import Permission
@@ -29,11 +30,21 @@ def _queued(report: Report) -> Report:
     return report
 
 
+_REPORT = "/api/v1/orgs/{slug}/reports/{report_id}"
+_REPORT_LINKS = {
+    "GetReport": ("get", _REPORT),
+    "ReportPdf": ("get", _REPORT + "/pdf"),
+    "RegenerateReport": ("post", _REPORT + "/regenerate"),
+    "DeleteReport": ("delete", _REPORT),
+}
+
+
 @blp.route("/orgs/<slug>/reports")
 class Reports(MethodView):
     @requires(Permission.REPORTS)
     @blp.arguments(ReportRequestSchema)
     @blp.response(202, ReportSchema)
+    @blp.doc(**id_links(202, "report_id", _REPORT_LINKS))
     @blp.alt_response(402, description="The plan does not include PDF reports")
     def post(self, data: dict[str, Any], org: Organisation) -> Report:
         """Request a comparison PDF for a window and one or more cohorts; poll its status, then fetch /pdf."""

@@ -17,6 +17,7 @@ from core import jobs
 from core.clock import utcnow
 from core.db import db
 from core.errors import InvalidInput
+from core.openapi import id_links
 from tenants.access import requires
 from tenants.models import Organisation
 from tenants.roles import Permission
@@ -28,10 +29,45 @@ def _settings() -> Any:  # Any: core.settings.Settings, read from the app
     return current_app.extensions["peerbench.settings"]
 
 
+_SUBMISSION = "/api/v1/orgs/{slug}/submissions/{submission_id}"
+_KINDS = {"type": "string", "enum": [kind.value for kind in SubmissionKind]}
+# the body is read by hand (a file or JSON records), so the document says what the view accepts
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}, "kind": _KINDS},
+            }
+        },
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["kind", "records"],
+                "properties": {
+                    "kind": _KINDS,
+                    "records": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 100_000,
+                        "items": {"type": "object"},
+                    },
+                },
+            }
+        },
+    },
+}
+
+
 @blp.route("/orgs/<slug>/submissions")
 class Submissions(MethodView):
     @requires(Permission.UPLOAD)
     @blp.response(202, SubmissionSchema)
+    @blp.doc(
+        requestBody=_UPLOAD_BODY, **id_links(202, "submission_id", {"GetSubmission": ("get", _SUBMISSION)})
+    )
     @blp.alt_response(413, description="The file is larger than the limit")
     def post(self, org: Organisation) -> Submission:
         """Upload a metrics or survey file (multipart `file` + form `kind`) or JSON `{"kind", "records"}`."""
