@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from core.app import settings_of
 from core.clock import utcnow
 from core.db import db
 from core.errors import PeerbenchError
@@ -171,7 +172,7 @@ def invitation(token: str) -> str | Response:
 def _navigation() -> dict[str, object]:
     if request.path.startswith(("/api/", "/static/", "/p/")) or not current_user.is_authenticated:
         return {"accessible_orgs": [], "billing_enabled": False}
-    settings = current_app.extensions["peerbench.settings"]
+    settings = settings_of(current_app)
     return {
         "accessible_orgs": list_accessible(db.session, current_user),
         "billing_enabled": settings.billing_enabled,

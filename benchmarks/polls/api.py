@@ -20,6 +20,7 @@ from benchmarks.polls.schemas import (
     PollSchema,
     PollUpdateSchema,
 )
+from core.app import settings_of
 from core.clock import utcnow
 from core.db import db
 from core.openapi import id_links
@@ -28,10 +29,6 @@ from tenants.models import Organisation
 from tenants.roles import Permission
 
 blp = Blueprint("polls_api", __name__, url_prefix="/api/v1", description="Researcher polls")
-
-
-def _settings() -> Any:  # Any: core.settings.Settings
-    return current_app.extensions["peerbench.settings"]
 
 
 _POLL = "/api/v1/orgs/{slug}/polls/{poll_id}"
@@ -75,7 +72,7 @@ class PollDetail(MethodView):
         """Edit a draft (`questions` replaces them all) and/or set `status`: `open` or `closed`."""
         now = utcnow()
         poll = service.get_poll(db.session, org, poll_id, now=now)
-        check = entitlements.open_polls_check(org, settings=_settings(), now=now)
+        check = entitlements.open_polls_check(org, settings=settings_of(current_app), now=now)
         return service.update_poll(
             db.session, org, poll, changes, now=now, user=current_user, plan_check=check
         )

@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from benchmarks.polls import entitlements, service
 from benchmarks.polls.models import Poll
 from benchmarks.polls.results import poll_results, result_charts
+from core.app import settings_of
 from core.clock import utcnow
 from core.db import db
 from core.errors import InvalidInput, NotFound
@@ -25,10 +26,6 @@ bp = Blueprint("polls_public", __name__, template_folder="templates")
 HONEYPOT = "website"  # a field people never see; bots that fill every input do
 ANSWERED_MAX_AGE = 400 * 24 * 3600  # browsers cap cookie lifetimes at 400 days anyway
 POST_LIMIT = "10 per minute"
-
-
-def _settings() -> Any:  # Any: core.settings.Settings
-    return current_app.extensions["peerbench.settings"]
 
 
 def _signer() -> URLSafeSerializer:
@@ -55,7 +52,7 @@ def _mark_answered(response: Response, poll: Poll) -> None:
         _signer().dumps(poll.id),
         max_age=ANSWERED_MAX_AGE,
         path=f"/p/{poll.token}",
-        secure=_settings().cookie_secure,
+        secure=settings_of(current_app).cookie_secure,
         httponly=True,
         samesite="Lax",
     )
@@ -88,7 +85,7 @@ def public_poll(token: str) -> Response | tuple[str, int]:
             form,
             now=now,
             response_limit=entitlements.response_limit(
-                db.session, poll.org_id, settings=_settings(), now=now
+                db.session, poll.org_id, settings=settings_of(current_app), now=now
             ),
         )
     except InvalidInput as error:

@@ -32,6 +32,7 @@ from benchmarks.polls.library import spec_of
 from benchmarks.polls.models import Poll, PollStatus
 from benchmarks.polls.results import PollResults, poll_results, result_charts
 from benchmarks.polls.schemas import PollQuestionSchema, public_url
+from core.app import settings_of
 from core.clock import utcnow
 from core.db import db
 from core.errors import PeerbenchError
@@ -40,10 +41,6 @@ from tenants.models import Organisation
 from tenants.roles import Permission, can
 
 bp = Blueprint("polls", __name__, template_folder="templates")
-
-
-def _settings() -> Any:  # Any: core.settings.Settings
-    return current_app.extensions["peerbench.settings"]
 
 
 def _can_edit() -> bool:
@@ -185,7 +182,7 @@ def change_status(org: Organisation, poll_id: int) -> Response:
     form = StatusForm()
     if form.validate_on_submit():
         now, status = utcnow(), PollStatus(form.status.data)
-        check = entitlements.open_polls_check(org, settings=_settings(), now=now)
+        check = entitlements.open_polls_check(org, settings=settings_of(current_app), now=now)
         try:
             service.update_poll(
                 db.session,

@@ -13,6 +13,7 @@ from benchmarks.engine.cohorts import CohortLevel, parse_cohort_param
 from benchmarks.engine.windows import Window
 from benchmarks.reports import service
 from benchmarks.reports.models import Paper, ReportStatus
+from core.app import settings_of
 from core.clock import utcnow
 from core.db import transaction
 from core.errors import PeerbenchError
@@ -59,7 +60,7 @@ def report_command(
     org_slug: str, window: Window, cohorts: list[CohortLevel], paper: str, output: Path
 ) -> None:
     """Render a comparison PDF now (kept in the organisation's report history too)."""
-    settings = current_app.extensions["peerbench.settings"]
+    settings = settings_of(current_app)
     try:
         org_id = org_id_for_slug(org_slug)
         with transaction(org_id) as session:

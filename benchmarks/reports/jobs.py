@@ -6,13 +6,14 @@ from flask import current_app
 
 from benchmarks.reports import service
 from core import jobs
+from core.app import settings_of
 from core.clock import utcnow
 from core.errors import PeerbenchError
 
 
 def generate_report(org_id: int, report_id: int) -> str:
     """Render one report to PDF; an expected refusal (plan, window) is recorded, not retried."""
-    settings = current_app.extensions["peerbench.settings"]
+    settings = settings_of(current_app)
     try:
         status = service.generate_report(
             org_id,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import current_app, request
 from flask.views import MethodView
 from flask_login import current_user
@@ -12,8 +10,14 @@ from flask_smorest import Blueprint
 from benchmarks.uploads import ingest
 from benchmarks.uploads.jobs import validate_submission
 from benchmarks.uploads.models import Submission, SubmissionKind
-from benchmarks.uploads.schemas import SubmissionFormSchema, SubmissionRecordsSchema, SubmissionSchema
+from benchmarks.uploads.schemas import (
+    SubmissionFileSchema,
+    SubmissionFormSchema,
+    SubmissionRecordsSchema,
+    SubmissionSchema,
+)
 from core import jobs
+from core.app import settings_of
 from core.clock import utcnow
 from core.db import db
 from core.errors import InvalidInput
@@ -25,38 +29,13 @@ from tenants.roles import Permission
 blp = Blueprint("uploads_api", __name__, url_prefix="/api/v1", description="Metrics and survey uploads")
 
 
-def _settings() -> Any:  # Any: core.settings.Settings, read from the app
-    return current_app.extensions["peerbench.settings"]
-
-
 _SUBMISSION = "/api/v1/orgs/{slug}/submissions/{submission_id}"
-_KINDS = {"type": "string", "enum": [kind.value for kind in SubmissionKind]}
-# the body is read by hand (a file or JSON records), so the document says what the view accepts
+# the body is read by hand (a file or JSON records), so the document names the schemas the view loads
 _UPLOAD_BODY = {
     "required": True,
     "content": {
-        "multipart/form-data": {
-            "schema": {
-                "type": "object",
-                "required": ["file"],
-                "properties": {"file": {"type": "string", "format": "binary"}, "kind": _KINDS},
-            }
-        },
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["kind", "records"],
-                "properties": {
-                    "kind": _KINDS,
-                    "records": {
-                        "type": "array",
-                        "minItems": 1,
-                        "maxItems": 100_000,
-                        "items": {"type": "object"},
-                    },
-                },
-            }
-        },
+        "multipart/form-data": {"schema": SubmissionFileSchema},
+        "application/json": {"schema": SubmissionRecordsSchema},
     },
 }
 
@@ -79,7 +58,7 @@ class Submissions(MethodView):
                 current_user,
                 SubmissionKind(data["kind"]),
                 data["records"],
-                storage_root=_settings().storage_path,
+                storage_root=settings_of(current_app).storage_path,
                 now=utcnow(),
             )
         else:
@@ -97,8 +76,8 @@ class Submissions(MethodView):
                 SubmissionKind(form["kind"]),
                 upload.stream,
                 upload.filename or "",
-                storage_root=_settings().storage_path,
-                max_bytes=_settings().max_upload_bytes,
+                storage_root=settings_of(current_app).storage_path,
+                max_bytes=settings_of(current_app).max_upload_bytes,
                 now=utcnow(),
             )
         if not submission.is_final:

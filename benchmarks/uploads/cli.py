@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from benchmarks.engine.cli import recompute_upload_with_progress
 from benchmarks.uploads import ingest
 from benchmarks.uploads.models import SubmissionKind, SubmissionStatus
+from core.app import settings_of
 from core.clock import utcnow
 from core.db import transaction
 from core.errors import PeerbenchError
@@ -29,7 +30,7 @@ from tenants.service import find_organisation_by_slug
 @with_appcontext
 def import_file(file: Path, org_slug: str, kind: str, no_recompute: bool) -> None:
     """Upload a metrics or survey file for an organisation, as the web and API do."""
-    settings = current_app.extensions["peerbench.settings"]
+    settings = settings_of(current_app)
     try:
         org_id = org_id_for_slug(org_slug)
         with transaction(org_id) as session, file.open("rb") as stream:

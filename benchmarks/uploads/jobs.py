@@ -8,11 +8,12 @@ from benchmarks.engine.jobs import schedule_organisation_recompute
 from benchmarks.uploads.ingest import accepted_periods, mark_failed, process_submission
 from benchmarks.uploads.models import SubmissionStatus
 from core import jobs
+from core.app import settings_of
 from core.clock import utcnow
 
 
 def _storage_root():
-    return current_app.extensions["peerbench.settings"].storage_path
+    return settings_of(current_app).storage_path
 
 
 def validate_submission(org_id: int, submission_id: int) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 from benchmarks.uploads.models import SubmissionKind
 
@@ -41,8 +41,13 @@ class SubmissionFormSchema(Schema):
     )
 
 
-class SubmissionFileSchema(Schema):
-    file = fields.Raw(metadata={"type": "string", "format": "binary"})
+class SubmissionFileSchema(SubmissionFormSchema):
+    """The multipart upload as documented: the view reads `file` from the request and loads only `kind`."""
+
+    class Meta:
+        unknown = INCLUDE  # other form fields are ignored, not refused
+
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
 class SubmissionRecordsSchema(Schema):

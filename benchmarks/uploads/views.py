@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import (
     Blueprint,
     Response,
@@ -25,6 +23,7 @@ from benchmarks.uploads.jobs import validate_submission
 from benchmarks.uploads.models import FINAL_STATUSES, SubmissionKind
 from benchmarks.uploads.schemas import SubmissionSchema
 from core import jobs
+from core.app import settings_of
 from core.clock import utcnow
 from core.db import db
 from core.errors import InvalidInput
@@ -34,10 +33,6 @@ from tenants.models import Organisation
 from tenants.roles import Permission, can
 
 bp = Blueprint("uploads", __name__, template_folder="templates")
-
-
-def _settings() -> Any:  # Any: core.settings.Settings, read from the app
-    return current_app.extensions["peerbench.settings"]
 
 
 _STATUS_FIELDS = (
@@ -78,8 +73,8 @@ def upload(org: Organisation) -> str | Response | tuple[Response, int]:
             SubmissionKind(kind),
             file.stream,
             file.filename,
-            storage_root=_settings().storage_path,
-            max_bytes=_settings().max_upload_bytes,
+            storage_root=settings_of(current_app).storage_path,
+            max_bytes=settings_of(current_app).max_upload_bytes,
             now=utcnow(),
         )
     except InvalidInput as error:
@@ -100,8 +95,8 @@ def _upload_page(org: Organisation) -> str:
         "uploads/upload.html",
         org=org,
         templates=templates,
-        max_bytes=_settings().max_upload_bytes,
-        max_mb=_settings().max_upload_bytes // (1024 * 1024),
+        max_bytes=settings_of(current_app).max_upload_bytes,
+        max_mb=settings_of(current_app).max_upload_bytes // (1024 * 1024),
     )
 
 
@@ -115,7 +110,7 @@ def _upload_refused(org: Organisation, message: str) -> Response:
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(_error: RequestEntityTooLarge) -> Response:
-    limit = _settings().max_upload_bytes // (1024 * 1024)
+    limit = settings_of(current_app).max_upload_bytes // (1024 * 1024)
     return render_error(
         413,
         "too_large",
